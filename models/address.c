@@ -45,16 +45,13 @@ bool address_equal(const struct address *a, const struct address *b)
            a->mailbox == b->mailbox;
 }
 
-/* Finds the provider and domain index serving the `length` bytes at
- * `domain`, ignoring case. */
-static bool find_domain(const struct scenario *scenario, const char *domain,
-                        size_t length, struct address *out)
+bool address_find_domain(const struct scenario *scenario, const char *domain,
+                         struct address *out)
 {
     for (size_t p = 0; p < scenario->provider_count; p++) {
         const struct provider *provider = &scenario->providers[p];
         for (size_t d = 0; d < provider->domain_count; d++) {
-            const char *name = provider->domains[d];
-            if (strlen(name) == length && strncasecmp(name, domain, length) == 0) {
+            if (strcasecmp(provider->domains[d], domain) == 0) {
                 out->provider = (uint32_t)p;
                 out->domain = (uint32_t)d;
                 return true;
@@ -153,7 +150,7 @@ bool address_parse(const struct scenario *scenario, const char *text,
     }
 
     struct address found = { 0 };
-    if (!find_domain(scenario, domain, strlen(domain), &found)) {
+    if (!address_find_domain(scenario, domain, &found)) {
         snprintf(err, n, "domain '%s' is not served by any provider", domain);
         return false;
     }

@@ -28,6 +28,12 @@ uint64_t address_domain_mailboxes(const struct provider *provider, size_t domain
 uint64_t address_domain_mailbox(const struct provider *provider, size_t domain,
                                 uint64_t k);
 
+/* Looks up the provider and domain index of `domain`, ignoring case, and
+ * stores them in out->provider and out->domain.  Returns false if no
+ * provider serves the domain. */
+bool address_find_domain(const struct scenario *scenario, const char *domain,
+                         struct address *out);
+
 /* Writes "u<mailbox>@<domain>" to buf like snprintf: returns the length of
  * the full text, which was truncated if it is >= n, or -1 if the address
  * names no provider or domain of the scenario. */

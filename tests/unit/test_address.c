@@ -76,6 +76,17 @@ START_TEST(domain_mailbox_counts)
 }
 END_TEST
 
+START_TEST(find_domain_ignores_case)
+{
+    struct address address = { 0 };
+    ck_assert(address_find_domain(&scenario, "G2.Example", &address));
+    ck_assert_uint_eq(address.provider, 2);
+    ck_assert_uint_eq(address.domain, 1);
+    ck_assert(!address_find_domain(&scenario, "g2.example.", &address));
+    ck_assert(!address_find_domain(&scenario, "example", &address));
+}
+END_TEST
+
 START_TEST(format_numbered_mailbox)
 {
     struct address address = { .provider = 0, .domain = 1, .mailbox = 3 };
@@ -214,6 +225,7 @@ Suite *address_suite(void)
     TCase *tc = tcase_create("address");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, domain_mailbox_counts);
+    tcase_add_test(tc, find_domain_ignores_case);
     tcase_add_test(tc, format_numbered_mailbox);
     tcase_add_test(tc, format_truncates_like_snprintf);
     tcase_add_test(tc, format_rejects_unknown_indices);

@@ -15,7 +15,8 @@
  * and `name`.  Free it with gsl_rng_free.  Aborts on allocation failure. */
 gsl_rng *rng_stream_new(uint64_t seed, const char *name);
 
-/* The 64-bit stream seed derived from (seed, name); exposed for tests. */
+/* The 64-bit stream seed derived from (seed, name); exposed for tests.
+ * Changing this derivation changes the numbers of every run. */
 uint64_t rng_stream_seed(uint64_t seed, const char *name);
 
 #endif

@@ -16,7 +16,7 @@ enum dist_kind {
     DIST_CONSTANT,     /* value */
     DIST_UNIFORM,      /* min, max */
     DIST_EXPONENTIAL,  /* mean */
-    DIST_NORMAL,       /* mean, stddev; truncated at zero by rejection */
+    DIST_NORMAL,       /* mean, stddev; conditioned on X >= 0 */
     DIST_LOGNORMAL,    /* mu, sigma of the underlying normal */
     DIST_PARETO,       /* shape (alpha), scale (x_m, the minimum) */
     DIST_WEIBULL,      /* shape (k), scale (lambda) */
@@ -38,22 +38,32 @@ struct dist {
     size_t point_count;
 };
 
-/* Name as written in scenario files ("constant", "lognormal", ...). */
+/* Name as written in scenario files ("constant", "lognormal", ...), or
+ * "invalid" for a value outside the enum. */
 const char *dist_kind_name(enum dist_kind kind);
 
 /* Looks up a kind by its scenario-file name.  Returns false if unknown. */
 bool dist_kind_from_name(const char *name, enum dist_kind *kind);
 
+/* The constructors below overwrite every field of `dist`: call dist_fini
+ * first if it may hold an empirical table. */
 void dist_constant(struct dist *dist, double value);
 
 /* Lognormal parameters from the mean and standard deviation of the
- * distribution itself (not of its logarithm).  Requires mean > 0. */
+ * distribution itself (not of its logarithm): sigma^2 = ln(1 + sd^2/mean^2)
+ * and mu = ln(mean) - sigma^2/2.  Aborts unless mean > 0 and stddev >= 0. */
 void dist_lognormal_from_moments(struct dist *dist, double mean, double stddev);
+
+/* Checks an empirical table: at least one point, finite and strictly
+ * increasing values, cumulative probabilities in [0, 1] that never decrease
+ * and end at 1 (within 1e-9).  Returns NULL when the table is valid, else
+ * a message saying what is wrong, for the scenario loader to report. */
+const char *dist_empirical_check(const struct dist_point *points, size_t count);
 
 /* Takes ownership of `points` (malloc'ed).  Points must have increasing
  * values and non-decreasing cumulative probabilities ending at 1; sampling
  * interpolates linearly between points, and below the first point returns
- * the first value. */
+ * the first value.  Aborts when dist_empirical_check rejects the table. */
 void dist_empirical(struct dist *dist, struct dist_point *points, size_t count);
 
 double dist_sample(const struct dist *dist, gsl_rng *rng);

@@ -16,7 +16,12 @@
  * boundaries grow geometrically by (1 + 2 * relative_error), and a quantile
  * is reported as the midpoint of its bucket, so it is within
  * relative_error of a value in that bucket.  Values below `min_value` share
- * the first bucket.  Count, min, max, sum and sum of squares are exact.
+ * the first bucket and values above `max_value` the last, so quantiles
+ * there are only bounded by the observed min and max.  Count, min and max
+ * are exact.  The mean is sum / count, and the standard deviation comes
+ * from Welford's running update, both subject only to rounding.
+ * Aborts on invalid parameters (min_value <= 0, max_value <= min_value,
+ * relative_error outside (0, 1)) and on a NaN sample.
  */
 struct histogram;
 
@@ -25,19 +30,26 @@ struct histogram *histogram_new(double min_value, double max_value,
 void histogram_free(struct histogram *histogram);
 void histogram_add(struct histogram *histogram, double value);
 uint64_t histogram_count(const struct histogram *histogram);
+/* min, max, mean and stddev return NAN when the histogram is empty. */
 double histogram_min(const struct histogram *histogram);
 double histogram_max(const struct histogram *histogram);
 double histogram_mean(const struct histogram *histogram);
+/* Sample standard deviation (divides by count - 1); 0 for one sample. */
 double histogram_stddev(const struct histogram *histogram);
-/* q in [0, 1]; returns NAN when the histogram is empty. */
+/* Estimates the sample of rank ceil(q * count) (the nearest-rank method)
+ * for q in [0, 1]; q = 0 and q = 1 return the exact min and max.  Returns
+ * NAN when the histogram is empty. */
 double histogram_quantile(const struct histogram *histogram, double q);
-/* Fraction of samples <= value (for CDF plots). */
+/* Fraction of samples <= value (for CDF plots), interpolated linearly
+ * inside the bucket that contains `value`.  NAN when empty. */
 double histogram_cdf(const struct histogram *histogram, double value);
-/* Merges `from` into `to`; both must have the same parameters. */
+/* Merges `from` into `to`; both must have the same parameters (aborts
+ * otherwise). */
 void histogram_merge(struct histogram *to, const struct histogram *from);
 
 /* Time-weighted average of a piecewise-constant value (a queue length,
- * the number of busy workers). */
+ * the number of busy workers).  Times passed to time_average_set must not
+ * decrease (it aborts otherwise). */
 struct time_average {
     sim_time start;
     sim_time last_change;

@@ -1,0 +1,771 @@
+/*
+ * One delivery attempt of an envelope by an outgoing SMTP worker: scan,
+ * copy to Sent, MX lookup, connection to each MX host in turn, and an SMTP
+ * session between the pure client and server state machines, whose command
+ * and reply text crosses the simulated network.
+ *
+ * Timing of a session, with L the one-way latency between the regions:
+ *   connect:   SYN reaches the server after L; a refused connection is known
+ *              to the client after 2L; an accepted one completes at the
+ *              server after 3L, which sends its greeting at once.
+ *   each line: L plus its bytes over the link, then the server's command
+ *              time, then L plus the reply's bytes back.
+ *   body:      L plus size / bandwidth; large attachments are written to the
+ *              object store before the end-of-data reply.
+ * Every step arms the RFC 5321 timeout for the state and cancels it when the
+ * reply arrives, as a real client does.
+ *
+ * Deciding what a failure means is delivery_decide's job (delivery_policy.c);
+ * this file only applies the decision.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "models/address.h"
+#include "models/delivery_policy.h"
+#include "models/dns.h"
+#include "models/report.h"
+#include "models/smtp_client.h"
+#include "models/smtp_reply.h"
+#include "models/smtp_server.h"
+#include "models/world.h"
+
+#define ADDRESS_MAX 320
+#define REPLY_MAX 2048
+
+enum session_step {
+    STEP_SCANNED,
+    STEP_SENT_COPY,
+    STEP_RESOLVED,
+    STEP_CONNECT_FAILED,
+    STEP_SERVER_ACCEPT,
+    STEP_LINE_AT_SERVER,
+    STEP_BODY_AT_SERVER,
+    STEP_BODY_STORED,
+    STEP_REPLY_AT_CLIENT,
+    STEP_TIMEOUT,
+};
+
+struct smtp_session {
+    struct smtp_session *live_prev;
+    struct smtp_session *live_next;
+    struct world *world;
+    struct provider_state *sender;
+    struct envelope *envelope;
+
+    struct dns_answer answer;
+    size_t host_index;               /* MX host being tried */
+    uint32_t server_provider;
+    int server_slot;                 /* SMTP server at the receiver, or -1 */
+    sim_time one_way;
+    sim_time attempt_start;
+
+    struct smtp_client client;
+    struct smtp_client_envelope client_envelope;
+    struct smtp_server server;
+    struct smtp_server_policy policy;
+    size_t server_recipient;         /* next RCPT the server will check */
+    bool *server_accepted;           /* per envelope recipient */
+
+    event_handle timeout;
+    char line[SMTP_CLIENT_LINE_MAX + 1];   /* command on its way */
+    size_t line_length;
+    char reply[REPLY_MAX];                 /* reply on its way */
+    size_t reply_length;
+
+    char sender_text[ADDRESS_MAX];
+    char (*recipient_text)[ADDRESS_MAX];
+    const char **recipient_pointers;
+};
+
+static void on_step(struct engine *engine, void *object, uint64_t step);
+
+static void schedule_step(struct smtp_session *session, sim_time delay,
+                          enum session_step step)
+{
+    engine_schedule(session->world->engine, delay, on_step, session, step);
+}
+
+static void arm_timeout(struct smtp_session *session)
+{
+    struct engine *engine = session->world->engine;
+    engine_cancel(engine, session->timeout);
+    session->timeout = EVENT_HANDLE_NONE;
+    sim_time limit = smtp_client_timeout(session->client.state);
+    if (limit > 0)
+        session->timeout = engine_schedule(engine, limit, on_step, session,
+                                           STEP_TIMEOUT);
+}
+
+static const struct provider *receiver_params(const struct smtp_session *session)
+{
+    return &session->world->scenario->providers[session->server_provider];
+}
+
+static gsl_rng *receiver_rng(const struct smtp_session *session)
+{
+    return session->world->providers[session->server_provider].rng_smtp_in;
+}
+
+/* Server policy: RCPT TO.  MODEL: a fixed fraction of addresses is unknown,
+ * drawn per RCPT; real servers look the mailbox up. */
+static int check_recipient(void *context, const char *address, char *enhanced,
+                           size_t enhanced_size)
+{
+    struct smtp_session *session = context;
+    size_t index = session->server_recipient++;
+
+    if (gsl_rng_uniform(receiver_rng(session)) <
+        receiver_params(session)->smtp_in.unknown_recipient) {
+        snprintf(enhanced, enhanced_size, "5.1.1");
+        return 550;
+    }
+    if (index < session->envelope->recipient_count)
+        session->server_accepted[index] = true;
+    snprintf(enhanced, enhanced_size, "2.1.5");
+    return 250;
+}
+
+/* Server policy: end of data.  The copy goes to the incoming queue; a full
+ * queue answers 452 4.3.1 (insufficient system storage, RFC 3463), which
+ * the client treats as temporary. */
+static int check_message(void *context, uint64_t size)
+{
+    struct smtp_session *session = context;
+    struct world *world = session->world;
+    struct envelope *envelope = session->envelope;
+
+    if (!receive_path_has_room(world, session->server_provider))
+        return 452;
+
+    uint16_t accepted = 0;
+    for (uint16_t i = 0; i < envelope->recipient_count; i++)
+        accepted += session->server_accepted[i];
+    struct inbound *copy = world_inbound_new(world, envelope->message,
+                                             session->server_provider, accepted);
+    for (uint16_t i = 0; i < envelope->recipient_count; i++)
+        if (session->server_accepted[i])
+            copy->recipients[copy->recipient_count++] = envelope->recipients[i];
+    receive_path_accept(world, copy);
+    return 250;
+}
+
+static void format_addresses(struct smtp_session *session)
+{
+    struct envelope *envelope = session->envelope;
+    const struct message *message = envelope->message;
+    const struct scenario *scenario = session->world->scenario;
+
+    if (message->is_dsn)
+        session->sender_text[0] = '\0';
+    else
+        address_format(scenario, &message->sender, session->sender_text, ADDRESS_MAX);
+    for (uint16_t i = 0; i < envelope->recipient_count; i++) {
+        const struct recipient *recipient = &message->recipients[envelope->recipients[i]];
+        address_format(scenario, &recipient->address, session->recipient_text[i],
+                       ADDRESS_MAX);
+        session->recipient_pointers[i] = session->recipient_text[i];
+    }
+    session->client_envelope = (struct smtp_client_envelope){
+        .helo_name = scenario->providers[envelope->from_provider].domains[0],
+        .sender = session->sender_text,
+        .recipients = session->recipient_pointers,
+        .recipient_count = envelope->recipient_count,
+        .size = message->size,
+    };
+}
+
+static void *checked_calloc(size_t count, size_t size)
+{
+    void *memory = calloc(count ? count : 1, size);
+    if (!memory) {
+        fprintf(stderr, "mailsim: out of memory\n");
+        abort();
+    }
+    return memory;
+}
+
+void smtp_session_start(struct station *station, void *job)
+{
+    struct provider_state *sender = station->context;
+    struct envelope *envelope = job;
+    struct world *world = sender->world;
+    struct smtp_session *session = checked_calloc(1, sizeof *session);
+    size_t count = envelope->recipient_count;
+
+    session->world = world;
+    session->sender = sender;
+    session->envelope = envelope;
+    session->server_slot = -1;
+    session->server_accepted = checked_calloc(count, sizeof *session->server_accepted);
+    session->recipient_text = checked_calloc(count, sizeof *session->recipient_text);
+    session->recipient_pointers = checked_calloc(count, sizeof *session->recipient_pointers);
+    session->live_next = world->live_sessions;
+    if (world->live_sessions)
+        world->live_sessions->live_prev = session;
+    world->live_sessions = session;
+
+    world_hold_message(world, envelope->message);
+    for (uint16_t i = 0; i < count; i++)
+        world_set_phase(world, envelope->message, envelope->recipients[i], PHASE_ACTIVE);
+    format_addresses(session);
+    schedule_step(session, world_sample_time(&sender->params->smtp_out.scan_time,
+                                             sender->rng_smtp_out),
+                  STEP_SCANNED);
+}
+
+static void free_session(struct smtp_session *session)
+{
+    struct world *world = session->world;
+    if (session->live_prev)
+        session->live_prev->live_next = session->live_next;
+    else
+        world->live_sessions = session->live_next;
+    if (session->live_next)
+        session->live_next->live_prev = session->live_prev;
+    free(session->server_accepted);
+    free(session->recipient_text);
+    free(session->recipient_pointers);
+    free(session);
+}
+
+void smtp_session_free_all(struct world *world)
+{
+    while (world->live_sessions)
+        free_session(world->live_sessions);
+}
+
+static const char *current_host(const struct smtp_session *session)
+{
+    return session->answer.mx[session->host_index].host;
+}
+
+static size_t usable_hosts(const struct smtp_session *session)
+{
+    size_t limit = (size_t)session->sender->params->smtp_out.max_mx_hosts;
+    return session->answer.mx_count < limit ? session->answer.mx_count : limit;
+}
+
+static void record_attempt(struct smtp_session *session, int code, const char *enhanced,
+                           const char *step, const char *result)
+{
+    struct world *world = session->world;
+    struct envelope *envelope = session->envelope;
+
+    world->attempts++;
+    if (!world->report || !world->scenario->output.message_rows)
+        return;
+    struct attempt_record record = {
+        .message_id = envelope->message->id,
+        .from_provider = envelope->from_provider,
+        .to_provider = envelope->to_provider,
+        .attempt = (uint16_t)(envelope->failures + 1),
+        .start = session->attempt_start,
+        .end = engine_now(world->engine),
+        .mx_host = session->answer.mx_count ? current_host(session) : "",
+        .reply_code = code,
+        .enhanced = enhanced,
+        .step = step,
+        .result = result,
+        .recipients = envelope->recipient_count,
+    };
+    report_attempt(world->report, &record);
+}
+
+static void on_retry(struct engine *engine, void *object, uint64_t argument)
+{
+    struct envelope *envelope = object;
+    struct world *world = envelope->world;
+    struct provider_state *sender = &world->providers[envelope->from_provider];
+
+    sender->deferred--;
+    time_average_set(&sender->deferred_average, engine_now(engine),
+                     (double)sender->deferred);
+    send_path_queue_envelope(world, envelope);
+}
+
+/* Bounces the recipients in `indices` (message recipient indices) with one
+ * DSN for all of them; a DSN's own recipient is dropped instead. */
+static void bounce_recipients(struct world *world, struct message *message,
+                              const uint16_t *indices, size_t count,
+                              enum outcome_reason reason)
+{
+    if (count == 0)
+        return;
+    if (!message->is_dsn)
+        send_path_bounce(world, message);
+    for (size_t i = 0; i < count; i++) {
+        message->recipients[indices[i]].reason = reason;
+        world_finish_recipient(world, message, indices[i],
+                               message->is_dsn ? PHASE_DROPPED : PHASE_BOUNCED);
+    }
+}
+
+/* Keeps the envelope for a retry, or bounces it once its queue lifetime
+ * has passed (Postfix's maximal_queue_lifetime). */
+static void defer_envelope(struct world *world, struct envelope *envelope)
+{
+    struct provider_state *sender = &world->providers[envelope->from_provider];
+    const struct retry_params *retry = &sender->params->smtp_out.retry;
+    struct message *message = envelope->message;
+    sim_time now = engine_now(world->engine);
+
+    envelope->failures++;
+    if (retry_expired(retry, envelope->first_queued, now)) {
+        bounce_recipients(world, message, envelope->recipients,
+                          envelope->recipient_count, REASON_LIFETIME);
+        world_envelope_free(world, envelope);
+        return;
+    }
+    for (uint16_t i = 0; i < envelope->recipient_count; i++)
+        world_set_phase(world, message, envelope->recipients[i], PHASE_DEFERRED);
+    sender->deferred++;
+    if (sender->deferred > sender->peak_deferred)
+        sender->peak_deferred = sender->deferred;
+    time_average_set(&sender->deferred_average, now, (double)sender->deferred);
+    engine_schedule(world->engine, retry_next_delay(retry, envelope->failures),
+                    on_retry, envelope, 0);
+}
+
+/* Ends the attempt: frees the worker and the session, and lets go of the
+ * message, which may then be freed. */
+static void end_session(struct smtp_session *session)
+{
+    struct world *world = session->world;
+    struct message *message = session->envelope->message;
+    struct station *outgoing = &session->sender->outgoing;
+
+    engine_cancel(world->engine, session->timeout);
+    free_session(session);
+    station_release(outgoing);
+    world_release_message(world, message);
+}
+
+static void note_reply(struct recipient *recipient, int code, int klass, int subject,
+                       int detail)
+{
+    recipient->reply_code = (int16_t)code;
+    if (klass)
+        snprintf(recipient->enhanced, sizeof recipient->enhanced, "%d.%d.%d",
+                 klass, subject, detail);
+    else
+        recipient->enhanced[0] = '\0';
+}
+
+/* Applies the result of a session that reached the server: accepted
+ * recipients are the receiver's now, the others are deferred or bounced
+ * as delivery_decide says for each one's failure. */
+static void conclude(struct smtp_session *session, const struct smtp_client_result *result)
+{
+    struct world *world = session->world;
+    struct envelope *envelope = session->envelope;
+    struct message *message = envelope->message;
+    uint16_t bounced[SMTP_CLIENT_MAX_RECIPIENTS];
+    size_t bounced_count = 0;
+    uint16_t kept = 0;
+
+    for (uint16_t i = 0; i < envelope->recipient_count; i++) {
+        const struct smtp_client_recipient *outcome = &result->recipients[i];
+        uint16_t index = envelope->recipients[i];
+        struct recipient *recipient = &message->recipients[index];
+
+        recipient->attempts++;
+        note_reply(recipient, outcome->code, outcome->enhanced_class,
+                   outcome->enhanced_subject, outcome->enhanced_detail);
+        enum delivery_decision decision = DECIDE_DELIVERED;
+        if (outcome->status != SMTP_CLIENT_RCPT_ACCEPTED)
+            decision = delivery_decide(outcome->scope, smtp_reply_class(outcome->code),
+                                       false);
+        if (decision == DECIDE_BOUNCE)
+            bounced[bounced_count++] = index;
+        else if (decision == DECIDE_DEFER || decision == DECIDE_NEXT_MX)
+            envelope->recipients[kept++] = index;
+    }
+    envelope->recipient_count = kept;
+
+    bounce_recipients(world, message, bounced, bounced_count, REASON_SMTP_PERMANENT);
+    if (kept > 0)
+        defer_envelope(world, envelope);
+    else
+        world_envelope_free(world, envelope);
+    end_session(session);
+}
+
+/* No host took the message in this attempt: every recipient is deferred
+ * with the last failure. */
+static void conclude_unreached(struct smtp_session *session, int code,
+                               const struct smtp_reply *reply)
+{
+    struct world *world = session->world;
+    struct envelope *envelope = session->envelope;
+    struct message *message = envelope->message;
+
+    for (uint16_t i = 0; i < envelope->recipient_count; i++) {
+        struct recipient *recipient = &message->recipients[envelope->recipients[i]];
+        recipient->attempts++;
+        if (reply)
+            note_reply(recipient, code, reply->enhanced_class, reply->enhanced_subject,
+                       reply->enhanced_detail);
+        else
+            note_reply(recipient, code, 0, 0, 0);
+    }
+    defer_envelope(world, envelope);
+    end_session(session);
+}
+
+/* The domain has no MX host to try.  MODEL: the implicit MX of RFC 5321
+ * section 5.1 (an address record of the domain itself) is not modelled,
+ * so a domain without MX records bounces. */
+static void conclude_no_mx(struct smtp_session *session)
+{
+    struct world *world = session->world;
+    struct envelope *envelope = session->envelope;
+    struct message *message = envelope->message;
+
+    for (uint16_t i = 0; i < envelope->recipient_count; i++)
+        message->recipients[envelope->recipients[i]].attempts++;
+    record_attempt(session, 0, "", "MX lookup", "bounced");
+    bounce_recipients(world, message, envelope->recipients, envelope->recipient_count,
+                      REASON_NO_MX);
+    world_envelope_free(world, envelope);
+    end_session(session);
+}
+
+static void begin_connect(struct smtp_session *session);
+static void pin_hosts(struct smtp_session *session);
+
+/* A connection to the current host failed or its greeting refused us:
+ * try the next host if delivery_decide says so, else defer. */
+static void host_failed(struct smtp_session *session, enum failure_scope scope,
+                        int code, const struct smtp_reply *reply, const char *step)
+{
+    bool more = session->host_index + 1 < usable_hosts(session);
+    enum delivery_decision decision = delivery_decide(scope, smtp_reply_class(code), more);
+    char enhanced[16] = "";
+
+    if (reply && reply->enhanced_class)
+        snprintf(enhanced, sizeof enhanced, "%d.%d.%d", reply->enhanced_class,
+                 reply->enhanced_subject, reply->enhanced_detail);
+    record_attempt(session, code, enhanced, step, delivery_decision_name(decision));
+    if (session->server_slot >= 0) {
+        receive_path_close_session(session->world, session->server_provider,
+                                   session->server_slot);
+        session->server_slot = -1;
+    }
+    if (decision == DECIDE_NEXT_MX) {
+        session->host_index++;
+        begin_connect(session);
+    } else if (decision == DECIDE_BOUNCE) {
+        struct smtp_client_result result = {0};
+        for (uint16_t i = 0; i < session->envelope->recipient_count; i++)
+            result.recipients[i] = (struct smtp_client_recipient){
+                .status = SMTP_CLIENT_RCPT_PERMANENT, .scope = scope, .code = code};
+        conclude(session, &result);
+    } else {
+        conclude_unreached(session, code, reply);
+    }
+}
+
+static void begin_connect(struct smtp_session *session)
+{
+    struct world *world = session->world;
+    const struct provider *sender = session->sender->params;
+    enum fault_mode mode;
+
+    if (session->host_index >= usable_hosts(session)) {
+        conclude_no_mx(session);
+        return;
+    }
+    const char *host = current_host(session);
+    session->server_provider = (uint32_t)scenario_find_host(world->scenario, host);
+    session->one_way = world_one_way(world, session->sender->index,
+                                     session->server_provider);
+    session->attempt_start = engine_now(world->engine);
+    session->server_recipient = 0;
+    memset(session->server_accepted, 0,
+           session->envelope->recipient_count * sizeof *session->server_accepted);
+
+    if (world_host_down(world, host, session->attempt_start, &mode)) {
+        /* A refusal (RST) comes back after one round trip; a silent host
+         * costs the whole connect timeout (Postfix smtp_connect_timeout). */
+        sim_time delay = mode == FAULT_REFUSED ? 2 * session->one_way
+                                               : sender->smtp_out.connect_timeout;
+        schedule_step(session, delay, STEP_CONNECT_FAILED);
+        return;
+    }
+    schedule_step(session, 3 * session->one_way, STEP_SERVER_ACCEPT);
+}
+
+static void lookup_mx(struct smtp_session *session)
+{
+    struct world *world = session->world;
+    const struct envelope *envelope = session->envelope;
+    const char *domain = world->scenario->providers[envelope->to_provider]
+                             .domains[envelope->to_domain];
+
+    if (dns_cache_lookup(session->sender->dns_cache, domain,
+                         engine_now(world->engine), &session->answer)) {
+        pin_hosts(session);
+        dns_sort_mx(&session->answer, session->sender->rng_dns);
+        begin_connect(session);
+        return;
+    }
+    schedule_step(session, world_sample_time(&world->scenario->resolver.latency,
+                                             session->sender->rng_dns),
+                  STEP_RESOLVED);
+}
+
+/* The resolver's answer: the zone's MX records, cached for their TTL. */
+static void resolved(struct smtp_session *session)
+{
+    struct world *world = session->world;
+    const struct scenario *scenario = world->scenario;
+    const struct envelope *envelope = session->envelope;
+    const char *domain = scenario->providers[envelope->to_provider]
+                             .domains[envelope->to_domain];
+    struct dns_answer *answer = &session->answer;
+
+    *answer = (struct dns_answer){.rcode = DNS_NXDOMAIN, .ttl = scenario->resolver.negative_ttl};
+    for (size_t z = 0; z < scenario->zone_count; z++) {
+        const struct dns_zone *zone = &scenario->zones[z];
+        if (strcmp(zone->domain, domain) != 0)
+            continue;
+        answer->rcode = DNS_NOERROR;
+        answer->ttl = zone->ttl;
+        for (size_t m = 0; m < zone->mx_count && m < DNS_MAX_MX; m++)
+            answer->mx[answer->mx_count++] = (struct dns_mx){
+                .preference = zone->mx[m].preference, .host = zone->mx[m].host};
+        break;
+    }
+    if (scenario->resolver.cache)
+        dns_cache_store(session->sender->dns_cache, domain, answer,
+                        engine_now(world->engine));
+    dns_sort_mx(answer, session->sender->rng_dns);
+    begin_connect(session);
+}
+
+/* Points the answer's host names at the scenario's own strings, which live
+ * as long as the run, rather than at the DNS cache's copies. */
+static void pin_hosts(struct smtp_session *session)
+{
+    const struct scenario *scenario = session->world->scenario;
+    struct dns_answer *answer = &session->answer;
+
+    for (size_t m = 0; m < answer->mx_count; m++) {
+        int provider = scenario_find_host(scenario, answer->mx[m].host);
+        const struct smtp_in_params *smtp_in = &scenario->providers[provider].smtp_in;
+        for (size_t h = 0; h < smtp_in->host_count; h++)
+            if (strcmp(smtp_in->hosts[h], answer->mx[m].host) == 0)
+                answer->mx[m].host = smtp_in->hosts[h];
+    }
+}
+
+static void send_reply(struct smtp_session *session)
+{
+    const struct provider *receiver = receiver_params(session);
+    sim_time delay = world_sample_time(&receiver->smtp_in.command_time,
+                                       receiver_rng(session)) +
+                     session->one_way +
+                     world_transfer_time(session->world, session->reply_length);
+    schedule_step(session, delay, STEP_REPLY_AT_CLIENT);
+}
+
+/* The server side of the TCP handshake completed: a full server or a
+ * known spam source is told so in the greeting (421 4.3.2, 554 5.7.1). */
+static void server_accept(struct smtp_session *session)
+{
+    struct world *world = session->world;
+    const struct provider *receiver = receiver_params(session);
+    int greeting = 220;
+
+    if (!receive_path_open_session(world, session->server_provider,
+                                   &session->server_slot)) {
+        session->server_slot = -1;
+        greeting = 421;
+    } else if (gsl_rng_uniform(receiver_rng(session)) < receiver->smtp_in.spam_source) {
+        greeting = 554;
+    }
+    session->policy = (struct smtp_server_policy){
+        .greeting_code = greeting,
+        .max_size = receiver->smtp_in.max_message_size,
+        .check_recipient = check_recipient,
+        .check_message = check_message,
+        .ctx = session,
+        .hostname = current_host(session),
+    };
+    smtp_server_init(&session->server, &session->policy);
+    smtp_client_init(&session->client, &session->client_envelope);
+    session->reply_length = smtp_server_greeting(&session->server, session->reply,
+                                                 sizeof session->reply);
+    arm_timeout(session);
+    send_reply(session);
+}
+
+static void session_finished(struct smtp_session *session,
+                             const struct smtp_client_result *result)
+{
+    const char *step = smtp_client_state_phrase(result->failed_state);
+
+    /* No usable greeting: this host is out of this attempt, the next MX
+     * may do (RFC 5321 section 5.1). */
+    if (result->scope == FAILURE_SCOPE_GREETING) {
+        host_failed(session, result->scope, result->code, NULL, step);
+        return;
+    }
+    if (session->server_slot >= 0)
+        receive_path_close_session(session->world, session->server_provider,
+                                   session->server_slot);
+    session->server_slot = -1;
+
+    int code = result->code;
+    if (result->scope == FAILURE_SCOPE_NONE) {
+        step = "end of data";
+        code = result->recipient_count > 0 ? result->recipients[0].code : 0;
+    }
+    record_attempt(session, code, "", step,
+                   result->accepted_count == result->recipient_count ? "delivered"
+                   : result->accepted_count > 0 ? "partly delivered" : "failed");
+    conclude(session, result);
+}
+
+static void handle_output(struct smtp_session *session,
+                          const struct smtp_client_output *out)
+{
+    struct world *world = session->world;
+
+    switch (out->action) {
+    case SMTP_CLIENT_ACTION_SEND_LINE:
+        memcpy(session->line, out->line, out->line_length);
+        session->line_length = out->line_length;
+        arm_timeout(session);
+        schedule_step(session, session->one_way +
+                      world_transfer_time(world, out->line_length),
+                      STEP_LINE_AT_SERVER);
+        break;
+    case SMTP_CLIENT_ACTION_SEND_BODY:
+        arm_timeout(session);
+        schedule_step(session, session->one_way +
+                      world_transfer_time(world, out->body_size + out->line_length),
+                      STEP_BODY_AT_SERVER);
+        break;
+    case SMTP_CLIENT_ACTION_CLOSE:
+    case SMTP_CLIENT_ACTION_NONE:
+        break;
+    case SMTP_CLIENT_ACTION_COUNT:
+        abort();
+    }
+    if (out->result)
+        session_finished(session, out->result);
+}
+
+static void reply_at_client(struct smtp_session *session)
+{
+    struct smtp_reply reply;
+    struct smtp_client_output out;
+    size_t consumed = 0;
+
+    engine_cancel(session->world->engine, session->timeout);
+    session->timeout = EVENT_HANDLE_NONE;
+    if (smtp_reply_parse(session->reply, session->reply_length, &reply, &consumed) != 1) {
+        fprintf(stderr, "mailsim: internal error: the simulated server sent an "
+                "incomplete or malformed reply: %.*s\n",
+                (int)session->reply_length, session->reply);
+        abort();
+    }
+    smtp_client_on_reply(&session->client, &reply, &out);
+    handle_output(session, &out);
+}
+
+static void line_at_server(struct smtp_session *session)
+{
+    session->reply_length = smtp_server_on_line(&session->server, session->line,
+                                                session->line_length, session->reply,
+                                                sizeof session->reply);
+    if (session->reply_length > 0)
+        send_reply(session);
+}
+
+/* Attachments over the offload threshold go to the object store before
+ * the server answers the end of data. */
+static void body_at_server(struct smtp_session *session)
+{
+    const struct provider *receiver = receiver_params(session);
+    const struct message *message = session->envelope->message;
+
+    if (message->attachment_size > receiver->storage.offload_threshold) {
+        struct provider_state *state = &session->world->providers[session->server_provider];
+        schedule_step(session, world_sample_time(&receiver->storage.object_store,
+                                                 state->rng_storage),
+                      STEP_BODY_STORED);
+        return;
+    }
+    on_step(session->world->engine, session, STEP_BODY_STORED);
+}
+
+static void body_stored(struct smtp_session *session)
+{
+    session->reply_length = smtp_server_on_body_end(&session->server,
+                                                    session->envelope->message->size,
+                                                    session->reply, sizeof session->reply);
+    send_reply(session);
+}
+
+static void timed_out(struct smtp_session *session)
+{
+    struct smtp_client_output out;
+    session->timeout = EVENT_HANDLE_NONE;
+    smtp_client_on_timeout(&session->client, &out);
+    handle_output(session, &out);
+}
+
+static void on_step(struct engine *engine, void *object, uint64_t step)
+{
+    struct smtp_session *session = object;
+    struct provider_state *sender = session->sender;
+
+    switch ((enum session_step)step) {
+    case STEP_SCANNED:
+        if (!session->envelope->message->copied_to_sent) {
+            session->envelope->message->copied_to_sent = true;
+            schedule_step(session, world_sample_time(&sender->params->storage.mail_store,
+                                                     sender->rng_storage),
+                          STEP_SENT_COPY);
+            return;
+        }
+        lookup_mx(session);
+        return;
+    case STEP_SENT_COPY:
+        lookup_mx(session);
+        return;
+    case STEP_RESOLVED:
+        resolved(session);
+        return;
+    case STEP_CONNECT_FAILED:
+        host_failed(session, FAILURE_SCOPE_CONNECT, 0, NULL, "connect");
+        return;
+    case STEP_SERVER_ACCEPT:
+        server_accept(session);
+        return;
+    case STEP_LINE_AT_SERVER:
+        line_at_server(session);
+        return;
+    case STEP_BODY_AT_SERVER:
+        body_at_server(session);
+        return;
+    case STEP_BODY_STORED:
+        body_stored(session);
+        return;
+    case STEP_REPLY_AT_CLIENT:
+        reply_at_client(session);
+        return;
+    case STEP_TIMEOUT:
+        timed_out(session);
+        return;
+    }
+    fprintf(stderr, "mailsim: internal error: unknown session step %llu at %lld ns\n",
+            (unsigned long long)step, (long long)engine_now(engine));
+    abort();
+}

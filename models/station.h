@@ -1,0 +1,65 @@
+/*
+ * A station: a FIFO queue in front of a pool of identical workers, the
+ * building block of web servers, SMTP workers and processing workers.
+ *
+ * station_offer starts a job at once if a worker is idle, queues it if
+ * there is room, and otherwise rejects it.  The station calls `start` when
+ * a worker takes a job; the model calls station_release when that worker
+ * is done, which starts the next queued job.  Queue length and busy
+ * workers are tracked as time-weighted averages and sampled for plots.
+ */
+#ifndef MAILSIM_STATION_H
+#define MAILSIM_STATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sim/simtime.h"
+#include "sim/stats.h"
+
+struct engine;
+struct station;
+
+typedef void (*station_start_fn)(struct station *station, void *job);
+
+struct station {
+    char *name;              /* "alpha.smtp_out", used in results */
+    struct engine *engine;
+    int workers;
+    int busy;
+    size_t capacity;         /* queued jobs at most; 0 means no queue */
+    void **ring;             /* queued jobs, a ring buffer */
+    size_t ring_size;
+    size_t head;
+    size_t length;
+    station_start_fn start;
+    void *context;           /* for the start callback */
+
+    uint64_t offered;
+    uint64_t rejected;
+    uint64_t completed;
+    size_t peak_length;
+    struct time_average queue_average;
+    struct time_average busy_average;
+};
+
+void station_init(struct station *station, struct engine *engine,
+                  const char *name, int workers, size_t capacity,
+                  station_start_fn start, void *context);
+void station_fini(struct station *station);
+
+/* Starts or queues `job`.  Returns false, and keeps nothing, when every
+ * worker is busy and the queue is full. */
+bool station_offer(struct station *station, void *job);
+
+/* Starts or queues `job` whatever the queue's capacity: for retries of
+ * mail that the queue already accepted once. */
+void station_offer_unbounded(struct station *station, void *job);
+
+/* Frees a worker and starts the next queued job, if any. */
+void station_release(struct station *station);
+
+/* Removes every queued job, calling `drop` on each (at the end of a run). */
+void station_drain(struct station *station, void (*drop)(void *job));
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * The running model: every provider's components, the message ledger and
+ * the statistics, driven by one engine.  world.c builds and runs it; the
+ * send path, SMTP sessions and receive path live in their own files and
+ * share the structs declared here.
+ *
+ * Send path:    submission -> load balancer -> web server -> outgoing queue
+ *               (or straight to storage for the sender's own provider)
+ * SMTP:         outgoing worker -> scan -> copy to Sent -> MX lookup ->
+ *               connect -> SMTP session with the receiving server
+ * Receive path: SMTP server -> (object store) -> incoming queue ->
+ *               processing worker -> storage -> the reader's client
+ */
+#ifndef MAILSIM_WORLD_H
+#define MAILSIM_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "models/ledger.h"
+#include "models/message.h"
+#include "models/reader.h"
+#include "models/scenario.h"
+#include "models/station.h"
+#include "sim/engine.h"
+#include "sim/stats.h"
+
+struct dns_cache;
+struct report;
+struct smtp_session;
+struct trace_reader;
+struct workload_source;
+struct submission;
+
+/* Token bucket for the submission load balancer. */
+struct token_bucket {
+    double tokens;
+    sim_time updated;
+};
+
+/* Outbound copy of a message for the recipients at one destination
+ * provider, the unit the outgoing queue and the retry timer hold. */
+struct envelope {
+    struct envelope *live_prev;     /* list of live envelopes, world.c */
+    struct envelope *live_next;
+    struct world *world;
+    struct message *message;
+    uint32_t from_provider;
+    uint32_t to_provider;
+    uint32_t to_domain;             /* index into the provider's domains */
+    uint16_t failures;              /* delivery attempts that failed */
+    sim_time first_queued;
+    uint16_t recipient_count;       /* recipients still to deliver */
+    uint16_t recipients[];          /* indices into message->recipients */
+};
+
+/* A copy of a message accepted by a receiving provider, for the
+ * recipients accepted in one transaction (or by the local shortcut). */
+struct inbound {
+    struct inbound *live_prev;      /* list of live copies, world.c */
+    struct inbound *live_next;
+    struct world *world;
+    struct message *message;
+    uint32_t provider;
+    uint16_t recipient_count;
+    uint16_t recipients[];
+};
+
+struct provider_state {
+    struct world *world;
+    const struct provider *params;
+    uint32_t index;
+
+    struct token_bucket bucket;
+    struct station *web_servers;    /* one station per web server */
+    uint32_t next_web;              /* round-robin cursor */
+    struct message **web_current;   /* in service, one per web server */
+    struct station outgoing;        /* outgoing queue and SMTP workers */
+    struct station processing;      /* incoming queue and workers */
+    int *smtp_sessions;             /* open sessions per SMTP server */
+    uint64_t smtp_sessions_refused;
+
+    struct dns_cache *dns_cache;
+    struct reader_pool readers;
+    uint64_t deferred;              /* envelopes waiting for a retry */
+    struct time_average deferred_average;
+    uint64_t peak_deferred;
+    uint64_t error_queue;           /* submissions refused by validation */
+
+    gsl_rng *rng_web;
+    gsl_rng *rng_smtp_out;
+    gsl_rng *rng_dns;
+    gsl_rng *rng_smtp_in;
+    gsl_rng *rng_processing;
+    gsl_rng *rng_storage;
+    gsl_rng *rng_clients;
+
+    struct workload_source *workload;
+    struct submission *next_submission;
+
+    /* Sampled every output.sample_interval, for the plots. */
+    struct series web_queue;        /* submissions waiting, all web servers */
+    struct series outgoing_queue;
+    struct series deferred_series;
+    struct series incoming_queue;
+    struct series smtp_out_busy;
+    struct series processing_busy;
+    struct series smtp_in_sessions;
+};
+
+enum latency_path {
+    PATH_LOCAL,                     /* recipient at the sender's provider */
+    PATH_EXTERNAL,
+    PATH_COUNT
+};
+
+struct world {
+    const struct scenario *scenario;
+    struct engine *engine;
+    struct ledger ledger;
+    struct provider_state *providers;
+    struct report *report;          /* NULL: no database output */
+    struct trace_reader *trace;
+    uint64_t next_message_id;
+    bool trace_failed;
+    char trace_error[512];          /* the trace reader's last error */
+    struct message *live_messages;
+    struct envelope *live_envelopes;
+    struct inbound *live_inbound;
+    struct smtp_session *live_sessions;
+    struct submission *next_trace;  /* read ahead from the trace */
+
+    /* Per recipient: submission to mailbox, and submission to reader. */
+    struct histogram *stored_latency[PATH_COUNT];
+    struct histogram *seen_latency[PATH_COUNT];
+
+    uint64_t messages_submitted;
+    uint64_t dsn_created;
+    uint64_t attempts;              /* SMTP delivery attempts, all hosts */
+    uint64_t recipients_delivered;
+    uint64_t recipients_bounced;
+    uint64_t junk;
+};
+
+/* send_path.c */
+void send_path_submit(struct world *world, const struct submission *submission);
+void send_path_queue_envelope(struct world *world, struct envelope *envelope);
+void send_path_start_web(struct station *station, void *job);
+/* Sends a DSN for the recipients of `message` that just bounced. */
+void send_path_bounce(struct world *world, struct message *message);
+
+/* smtp_session.c: the start callback of the outgoing station. */
+void smtp_session_start(struct station *station, void *job);
+/* Frees the sessions still open when the run ended. */
+void smtp_session_free_all(struct world *world);
+
+/* receive_path.c */
+/* Returns true if the SMTP servers of `provider` have room for a session. */
+bool receive_path_open_session(struct world *world, uint32_t provider, int *server);
+void receive_path_close_session(struct world *world, uint32_t provider, int server);
+/* Returns true if the incoming queue of `provider` can take a copy. */
+bool receive_path_has_room(struct world *world, uint32_t provider);
+/* Hands a copy accepted at end of data to the incoming queue. */
+void receive_path_accept(struct world *world, struct inbound *inbound);
+/* Writes a copy straight to storage (the same-provider shortcut, DSNs). */
+void receive_path_store(struct world *world, struct inbound *inbound);
+void receive_path_start_processing(struct station *station, void *job);
+
+/* world.c */
+struct world *world_new(const struct scenario *scenario, struct report *report);
+/* Runs the scenario to the end.  Returns false if the trace file had an
+ * error (already printed). */
+bool world_run(struct world *world);
+/* Reports the messages still in flight when the run ended. */
+void world_report_unfinished(struct world *world);
+void world_free(struct world *world);
+struct message *world_message_new(struct world *world, uint16_t recipients);
+/* Marks a recipient final and, when the message is finished, records and
+ * frees it. */
+void world_finish_recipient(struct world *world, struct message *message,
+                            uint16_t index, enum recipient_phase phase);
+/* A held message is not freed when it becomes final until released:
+ * an SMTP session keeps its message while the receiver may finish it. */
+void world_hold_message(struct world *world, struct message *message);
+void world_release_message(struct world *world, struct message *message);
+void world_set_phase(struct world *world, struct message *message,
+                     uint16_t index, enum recipient_phase phase);
+struct envelope *world_envelope_new(struct world *world, struct message *message,
+                                    uint32_t from, const struct address *to,
+                                    uint16_t count);
+struct inbound *world_inbound_new(struct world *world, struct message *message,
+                                  uint32_t provider, uint16_t count);
+void world_envelope_free(struct world *world, struct envelope *envelope);
+void world_inbound_free(struct world *world, struct inbound *inbound);
+sim_time world_one_way(const struct world *world, uint32_t from, uint32_t to);
+/* Time to send `bytes` over a link at the scenario's bandwidth. */
+sim_time world_transfer_time(const struct world *world, uint64_t bytes);
+sim_time world_sample_time(const struct dist *dist, gsl_rng *rng);
+/* Returns true if a host_down fault covers `host` at `now`, with its mode. */
+bool world_host_down(const struct world *world, const char *host, sim_time now,
+                     enum fault_mode *mode);
+
+#endif

@@ -434,6 +434,14 @@ static void conclude_no_mx(struct smtp_session *session)
     end_session(session);
 }
 
+/* The attempts.result column for a host that did not take the message. */
+static const char *const attempt_result_names[DECIDE_COUNT] = {
+    [DECIDE_DELIVERED] = "delivered",
+    [DECIDE_NEXT_MX] = "next_mx",
+    [DECIDE_DEFER] = "deferred",
+    [DECIDE_BOUNCE] = "bounced",
+};
+
 static void begin_connect(struct smtp_session *session);
 static void pin_hosts(struct smtp_session *session);
 
@@ -449,7 +457,7 @@ static void host_failed(struct smtp_session *session, enum failure_scope scope,
     if (reply && reply->enhanced_class)
         snprintf(enhanced, sizeof enhanced, "%d.%d.%d", reply->enhanced_class,
                  reply->enhanced_subject, reply->enhanced_detail);
-    record_attempt(session, code, enhanced, step, delivery_decision_name(decision));
+    record_attempt(session, code, enhanced, step, attempt_result_names[decision]);
     if (session->server_slot >= 0) {
         receive_path_close_session(session->world, session->server_provider,
                                    session->server_slot);
@@ -622,10 +630,18 @@ static void session_finished(struct smtp_session *session,
 
     int code = result->code;
     if (result->scope == FAILURE_SCOPE_NONE) {
-        step = "end of data";
+        /* Every recipient got its own reply: at end of data if any RCPT
+         * was accepted, else at RCPT TO. */
+        step = result->accepted_count > 0 ? "end of data" : "RCPT TO";
         code = result->recipient_count > 0 ? result->recipients[0].code : 0;
     }
-    record_attempt(session, code, "", step,
+    char enhanced[16] = "";
+    if (result->recipient_count > 0 && result->recipients[0].enhanced_class)
+        snprintf(enhanced, sizeof enhanced, "%d.%d.%d",
+                 result->recipients[0].enhanced_class,
+                 result->recipients[0].enhanced_subject,
+                 result->recipients[0].enhanced_detail);
+    record_attempt(session, code, enhanced, step,
                    result->accepted_count == result->recipient_count ? "delivered"
                    : result->accepted_count > 0 ? "partly delivered" : "failed");
     conclude(session, result);

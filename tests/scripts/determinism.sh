@@ -4,7 +4,7 @@
 # and the third must differ.
 set -u
 build=${1:-build}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../script_lib.sh"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -5,7 +5,7 @@
 # are real PNG and SVG files.
 set -u
 build=${1:-build}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../script_lib.sh"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

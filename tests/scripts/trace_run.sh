@@ -3,7 +3,7 @@
 # messages, rows with the same time and sender being one message.
 set -u
 build=${1:-build}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../script_lib.sh"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

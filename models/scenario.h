@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/dist.h"
 #include "sim/simtime.h"
@@ -208,6 +209,8 @@ struct scenario {
  * "file:line:column: key.path: what is wrong, what was expected" to stderr
  * and returns NULL; the caller exits with status 2. */
 struct scenario *scenario_load(const char *path);
+/* Same as scenario_load, but prints the error to `errors`. */
+struct scenario *scenario_load_report(const char *path, FILE *errors);
 void scenario_free(struct scenario *scenario);
 
 /* Index of the provider serving `domain`, or -1. */

@@ -238,8 +238,10 @@ static void set_latency(struct loader *loader, const struct config_node *at,
     sim_time *forward = &scenario->latency[from * n + to];
     if (*forward >= 0 && *forward != latency) {
         config_error(&loader->config, at,
-                     "latency between '%s' and '%s' is given twice with different values",
-                     scenario->regions[from].name, scenario->regions[to].name);
+                     "found '%s', but the latency between '%s' and '%s' is already "
+                     "given with another value; latency is symmetric, so give it once",
+                     at->node->text, scenario->regions[to].name,
+                     scenario->regions[from].name);
         return;
     }
     *forward = latency;
@@ -254,8 +256,8 @@ static void load_latency_row(struct loader *loader, const struct config_node *ke
     if (from < 0)
         return;
     if (!config_present(row) || row->node->kind != YAML_TREE_MAPPING) {
-        config_error(config, row, "expected a mapping from region names to latencies, "
-                     "such as {us-east: 40ms}");
+        config_error_found(config, row, "a mapping from region names to latencies, "
+                                        "such as {us-east: 40ms}");
         return;
     }
     for (size_t i = 0; i < config_mapping_size(row) && !config_failed(config); i++) {

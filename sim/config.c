@@ -96,9 +96,13 @@ static const char *describe(const struct yaml_tree_node *node, char *buffer,
     return buffer;
 }
 
-static void error_found(struct config *config, const struct config_node *at,
+void config_error_found(struct config *config, const struct config_node *at,
                         const char *expected)
 {
+    if (at->node == NULL) {
+        config_error(config, at, "missing value, expected %s", expected);
+        return;
+    }
     char buffer[CONFIG_MESSAGE_MAX / 2];
     config_error(config, at, "found %s, expected %s",
                  describe(at->node, buffer, sizeof buffer), expected);
@@ -155,7 +159,7 @@ bool config_mapping(struct config *config, const struct config_node *node,
     if (config->failed || node->node == NULL)
         return false;
     if (node->node->kind != YAML_TREE_MAPPING) {
-        error_found(config, node, "a mapping");
+        config_error_found(config, node, "a mapping");
         return false;
     }
     for (size_t i = 0; i < node->node->count; i++) {
@@ -206,7 +210,7 @@ struct config_node config_get(struct config *config,
     if (mapping->node == NULL)
         return absent;
     if (mapping->node->kind != YAML_TREE_MAPPING) {
-        error_found(config, mapping, "a mapping");
+        config_error_found(config, mapping, "a mapping");
         return absent;
     }
     const struct yaml_tree_pair *pair = find_pair(mapping->node, key);
@@ -249,7 +253,7 @@ size_t config_sequence(struct config *config, const struct config_node *node)
     if (config->failed || node->node == NULL)
         return 0;
     if (node->node->kind != YAML_TREE_SEQUENCE) {
-        error_found(config, node, "a sequence");
+        config_error_found(config, node, "a sequence");
         return 0;
     }
     return node->node->count;
@@ -277,7 +281,7 @@ static const struct yaml_tree_node *scalar(struct config *config,
     const struct yaml_tree_node *value = node->node;
     if (value->kind != YAML_TREE_SCALAR || yaml_tree_is_null(value) ||
         (plain && value->quoted)) {
-        error_found(config, node, expected);
+        config_error_found(config, node, expected);
         return NULL;
     }
     return value;
@@ -290,7 +294,7 @@ char *config_string(struct config *config, const struct config_node *node,
     if (value == NULL)
         return fallback != NULL ? config_strdup(fallback) : NULL;
     if (value->length == 0 || strlen(value->text) != value->length) {
-        error_found(config, node, expected);
+        config_error_found(config, node, expected);
         return fallback != NULL ? config_strdup(fallback) : NULL;
     }
     return config_strdup(value->text);
@@ -369,7 +373,7 @@ int config_choice(struct config *config, const struct config_node *node,
         if (strcmp(value->text, names[i]) == 0)
             return i;
     }
-    error_found(config, node, expected);
+    config_error_found(config, node, expected);
     return fallback;
 }
 
@@ -405,7 +409,7 @@ int64_t config_int(struct config *config, const struct config_node *node,
     if (value == NULL)
         return fallback;
     if (!parse_int(value->text, &parsed) || parsed < min || parsed > max) {
-        error_found(config, node, expected);
+        config_error_found(config, node, expected);
         return fallback;
     }
     return parsed;
@@ -431,7 +435,7 @@ double config_double(struct config *config, const struct config_node *node,
         return fallback;
     if (!units_parse_number(value->text, &parsed) || parsed < min ||
         parsed > max || (above_min && parsed == min)) {
-        error_found(config, node, expected);
+        config_error_found(config, node, expected);
         return fallback;
     }
     return parsed;
@@ -450,7 +454,7 @@ bool config_bool(struct config *config, const struct config_node *node,
         if (strcmp(value->text, spellings[i]) == 0)
             return i >= 3;
     }
-    error_found(config, node, "true or false");
+    config_error_found(config, node, "true or false");
     return fallback;
 }
 
@@ -642,7 +646,7 @@ static bool empirical_point(struct config *config, const struct config_node *ite
                             struct dist_point *points)
 {
     if (item->node->kind != YAML_TREE_SEQUENCE || item->node->count != 2) {
-        error_found(config, item, "a pair [value, cumulative probability]");
+        config_error_found(config, item, "a pair [value, cumulative probability]");
         return false;
     }
     struct config_node value_node = config_item(item, 0);
@@ -726,7 +730,10 @@ static void dist_parameters(struct config *config, const struct config_node *nod
                             enum dist_kind kind, enum config_quantity quantity,
                             struct dist *out)
 {
-    struct config_node first = config_require(config, node, dist_keys(kind)[1]);
+    /* The first parameter of the kinds that have a single form. */
+    struct config_node first = { .node = NULL };
+    if (kind != DIST_UNIFORM && kind != DIST_LOGNORMAL && kind != DIST_EMPIRICAL)
+        first = config_require(config, node, dist_keys(kind)[1]);
     switch (kind) {
     case DIST_CONSTANT:
         dist_constant(out, dist_value(config, &first, quantity, false));
@@ -803,6 +810,6 @@ void config_dist(struct config *config, const struct config_node *node,
         }
         return;
     }
-    error_found(config, node,
+    config_error_found(config, node,
                 "a distribution: a value, or a mapping such as {dist: exponential, mean: 30ms}");
 }

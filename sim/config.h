@@ -63,6 +63,10 @@ struct config_node config_root(const struct config *config);
 void config_error(struct config *config, const struct config_node *at,
                   const char *format, ...) __attribute__((format(printf, 3, 4)));
 
+/* Reports "found <what the node contains>, expected <expected>" at `at`. */
+void config_error_found(struct config *config, const struct config_node *at,
+                        const char *expected);
+
 bool config_present(const struct config_node *node);
 
 /* Checks that a present node is a mapping whose keys all appear in the

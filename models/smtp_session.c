@@ -377,7 +377,7 @@ static void conclude(struct smtp_session *session, const struct smtp_client_resu
                    outcome->enhanced_subject, outcome->enhanced_detail);
         enum delivery_decision decision = DECIDE_DELIVERED;
         if (outcome->status != SMTP_CLIENT_RCPT_ACCEPTED)
-            decision = delivery_decide(outcome->scope, smtp_reply_class(outcome->code),
+            decision = delivery_decide(outcome->scope, outcome->reply_class,
                                        false);
         if (decision == DECIDE_BOUNCE)
             bounced[bounced_count++] = index;
@@ -448,10 +448,11 @@ static void pin_hosts(struct smtp_session *session);
 /* A connection to the current host failed or its greeting refused us:
  * try the next host if delivery_decide says so, else defer. */
 static void host_failed(struct smtp_session *session, enum failure_scope scope,
-                        int code, const struct smtp_reply *reply, const char *step)
+                        enum smtp_reply_class reply_class, int code,
+                        const struct smtp_reply *reply, const char *step)
 {
     bool more = session->host_index + 1 < usable_hosts(session);
-    enum delivery_decision decision = delivery_decide(scope, smtp_reply_class(code), more);
+    enum delivery_decision decision = delivery_decide(scope, reply_class, more);
     char enhanced[16] = "";
 
     if (reply && reply->enhanced_class)
@@ -470,7 +471,8 @@ static void host_failed(struct smtp_session *session, enum failure_scope scope,
         struct smtp_client_result result = {0};
         for (uint16_t i = 0; i < session->envelope->recipient_count; i++)
             result.recipients[i] = (struct smtp_client_recipient){
-                .status = SMTP_CLIENT_RCPT_PERMANENT, .scope = scope, .code = code};
+                .status = SMTP_CLIENT_RCPT_PERMANENT, .scope = scope,
+                .reply_class = reply_class, .code = code};
         conclude(session, &result);
     } else {
         conclude_unreached(session, code, reply);
@@ -620,7 +622,8 @@ static void session_finished(struct smtp_session *session,
     /* No usable greeting: this host is out of this attempt, the next MX
      * may do (RFC 5321 section 5.1). */
     if (result->scope == FAILURE_SCOPE_GREETING) {
-        host_failed(session, result->scope, result->code, NULL, step);
+        host_failed(session, result->scope, result->reply_class, result->code, NULL,
+                    step);
         return;
     }
     if (session->server_slot >= 0)
@@ -760,7 +763,10 @@ static void on_step(struct engine *engine, void *object, uint64_t step)
         resolved(session);
         return;
     case STEP_CONNECT_FAILED:
-        host_failed(session, FAILURE_SCOPE_CONNECT, 0, NULL, "connect");
+        /* A refused or silent host is a temporary, connection-level
+         * failure (Postfix smtp_connect.c tries the next MX host). */
+        host_failed(session, FAILURE_SCOPE_CONNECT, SMTP_REPLY_TRANSIENT, 0, NULL,
+                    "connect");
         return;
     case STEP_SERVER_ACCEPT:
         server_accept(session);

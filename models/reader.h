@@ -33,7 +33,6 @@ struct reader_pool {
     uint64_t mailboxes;
     struct reader_period *periods;  /* one per mailbox */
     gsl_rng *rng;                   /* period lengths and push latency */
-    uint64_t counts[CLIENT_KIND_COUNT];
 };
 
 void reader_pool_init(struct reader_pool *pool, const struct client_params *params,

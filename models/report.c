@@ -1,5 +1,5 @@
 /*
- * The results database and summary.  Rows are written through prepared
+ * The results database.  Rows are written through prepared
  * statements inside one open transaction that is committed every
  * BATCH_ROWS rows, so writing stays a small share of the run time.
  */

@@ -237,8 +237,14 @@ static void init_provider(struct world *world, uint32_t index)
                      state->rng_clients);
     time_average_init(&state->deferred_average, 0, 0);
     init_series(state);
-    if (!world->scenario->trace_path)
+    if (!world->scenario->trace_path) {
         state->workload = workload_source_new(world->scenario, index);
+        if (!state->workload) {
+            fprintf(stderr, "mailsim: internal error: no workload for provider %s, "
+                    "which the scenario loader should have rejected\n", provider->name);
+            abort();
+        }
+    }
     state->next_submission = checked_calloc(1, sizeof *state->next_submission);
 }
 
@@ -344,7 +350,28 @@ static bool start_trace(struct world *world)
     return !world->trace_failed;
 }
 
-bool world_run(struct world *world)
+/* Runs the engine in slices of simulated time, so that the progress
+ * callback gets control regularly.  Slicing does not change the order or
+ * times of events, so the results are those of one engine_run. */
+static void run_in_slices(struct world *world, world_progress_fn progress,
+                          void *context)
+{
+    const struct scenario *scenario = world->scenario;
+    sim_time end = scenario->duration + scenario->drain;
+    sim_time slice = scenario->duration / 1000 > 0 ? scenario->duration / 1000 : 1;
+    sim_time until = 0;
+
+    for (;;) {
+        until = end - until > slice ? until + slice : end;
+        enum engine_stop_reason reason = engine_run(world->engine, until);
+        if (progress)
+            progress(context, world);
+        if (reason != ENGINE_STOP_TIME || until == end)
+            return;
+    }
+}
+
+bool world_run(struct world *world, world_progress_fn progress, void *context)
 {
     const struct scenario *scenario = world->scenario;
 
@@ -360,7 +387,7 @@ bool world_run(struct world *world)
         }
     }
     engine_schedule(world->engine, 0, on_sample, world, 0);
-    engine_run(world->engine, scenario->duration + scenario->drain);
+    run_in_slices(world, progress, context);
     return !world->trace_failed;
 }
 

@@ -40,8 +40,8 @@ struct token_bucket {
     sim_time updated;
 };
 
-/* Outbound copy of a message for the recipients at one destination
- * provider, the unit the outgoing queue and the retry timer hold. */
+/* Outbound copy of a message for its recipients at one destination
+ * domain: the unit that the outgoing queue and the retry timer hold. */
 struct envelope {
     struct envelope *live_prev;     /* list of live envelopes, world.c */
     struct envelope *live_next;
@@ -170,9 +170,14 @@ void receive_path_start_processing(struct station *station, void *job);
 
 /* world.c */
 struct world *world_new(const struct scenario *scenario, struct report *report);
-/* Runs the scenario to the end.  Returns false if the trace file had an
- * error (already printed). */
-bool world_run(struct world *world);
+/* Called between slices of a run, for a progress display.  It must not
+ * change the world. */
+typedef void (*world_progress_fn)(void *context, const struct world *world);
+
+/* Runs the scenario to the end, calling `progress` (may be NULL) every
+ * 1/1000 of the duration of simulated time.  Returns false if the trace
+ * file had an error (already printed). */
+bool world_run(struct world *world, world_progress_fn progress, void *context);
 /* Reports the messages still in flight when the run ended. */
 void world_report_unfinished(struct world *world);
 void world_free(struct world *world);

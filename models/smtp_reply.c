@@ -124,14 +124,34 @@ static void reply_take_first_line(const char *line, size_t length, int code,
     reply->text[n] = '\0';
 }
 
+/* Keeps the text of one complete line of `length` bytes for
+ * smtp_reply_line(), unless the line buffers are full. */
+static void reply_store_line(const char *line, size_t length, char separator,
+                             struct smtp_reply *reply, size_t *text_used)
+{
+    size_t n = separator == '\r' ? 0 : length - 6;
+    int index = reply->stored_line_count;
+
+    if (index != reply->line_count || index >= SMTP_REPLY_MAX_LINES
+        || *text_used + n + 1 > SMTP_REPLY_LINES_SIZE)
+        return;
+    reply->line_offset[index] = (uint16_t)*text_used;
+    memcpy(reply->line_text + *text_used, line + 4, n);
+    reply->line_text[*text_used + n] = '\0';
+    *text_used += n + 1;
+    reply->stored_line_count++;
+}
+
 int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *reply,
                      size_t *consumed)
 {
     struct smtp_reply parsed;
     size_t pos = 0;
+    size_t text_used = 0;
     int first_code = -1;
 
     parsed.line_count = 0;
+    parsed.stored_line_count = 0;
     for (;;) {
         size_t length;
         char separator;
@@ -150,6 +170,7 @@ int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *reply,
              * same code. */
             return -1;
         }
+        reply_store_line(buf + pos, length, separator, &parsed, &text_used);
         parsed.line_count++;
         pos += length;
         if (separator != '-')
@@ -158,6 +179,77 @@ int smtp_reply_parse(const char *buf, size_t len, struct smtp_reply *reply,
     *reply = parsed;
     *consumed = pos;
     return 1;
+}
+
+const char *smtp_reply_line(const struct smtp_reply *reply, int index)
+{
+    if (index < 0 || index >= reply->stored_line_count)
+        return NULL;
+    return reply->line_text + reply->line_offset[index];
+}
+
+static char reply_upper(char c)
+{
+    return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* True when `line` starts with the extension keyword `keyword`, ending at
+ * a space or the end of the line (RFC 5321 4.1.1.1: ehlo-line is the
+ * keyword, then parameters after spaces). */
+static bool reply_keyword_is(const char *line, const char *keyword,
+                             const char **params)
+{
+    size_t n = strlen(keyword);
+
+    for (size_t i = 0; i < n; i++) {
+        if (reply_upper(line[i]) != keyword[i])
+            return false;
+    }
+    if (line[n] != '\0' && line[n] != ' ')
+        return false;
+    *params = line[n] == ' ' ? line + n + 1 : line + n;
+    return true;
+}
+
+/* Reads the SIZE argument (RFC 1870 section 4: size-param is 1 to 20
+ * digits).  A missing or malformed argument leaves 0: no fixed limit. */
+static uint64_t reply_size_limit(const char *params)
+{
+    uint64_t value = 0;
+
+    for (const char *p = params; *p != '\0' && *p != ' '; p++) {
+        if (!reply_is_digit(*p) || value > (UINT64_MAX - 9) / 10)
+            return 0;
+        value = value * 10 + (uint64_t)(*p - '0');
+    }
+    return value;
+}
+
+void smtp_reply_extensions(const struct smtp_reply *reply,
+                           struct smtp_extensions *extensions)
+{
+    memset(extensions, 0, sizeof *extensions);
+    if (reply->code / 100 != 2)
+        return;
+    /* The first line is the server's domain and greeting, not an
+     * extension. */
+    for (int i = 1; i < reply->stored_line_count; i++) {
+        const char *line = smtp_reply_line(reply, i);
+        const char *params;
+
+        if (reply_keyword_is(line, "PIPELINING", &params)) {
+            extensions->pipelining = true;
+        } else if (reply_keyword_is(line, "SIZE", &params)) {
+            extensions->size = true;
+            extensions->size_limit = reply_size_limit(params);
+        } else if (reply_keyword_is(line, "8BITMIME", &params)) {
+            extensions->eight_bit_mime = true;
+        } else if (reply_keyword_is(line, "ENHANCEDSTATUSCODES", &params)) {
+            extensions->enhanced_status_codes = true;
+        } else if (reply_keyword_is(line, "STARTTLS", &params)) {
+            extensions->starttls = true;
+        }
+    }
 }
 
 /* Appends one reply line at `used`; returns the new length or 0. */

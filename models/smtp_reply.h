@@ -10,7 +10,9 @@
 #ifndef MAILSIM_SMTP_REPLY_H
 #define MAILSIM_SMTP_REPLY_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Maximum length of one reply line including the code and CRLF
  * (RFC 5321 4.5.3.1.5). */
@@ -18,6 +20,11 @@
 
 /* Size of smtp_reply.text, including the terminating NUL. */
 #define SMTP_REPLY_TEXT_MAX 256
+
+/* Lines of one reply kept in smtp_reply.line_text, and the bytes that
+ * contain them: room for an EHLO reply with a few dozen extensions. */
+#define SMTP_REPLY_MAX_LINES 32
+#define SMTP_REPLY_LINES_SIZE 2048
 
 struct smtp_reply {
     int code;                  /* three digits, e.g. 250 */
@@ -28,6 +35,27 @@ struct smtp_reply {
      * CRLF; truncated to fit. */
     char text[SMTP_REPLY_TEXT_MAX];
     int line_count;
+    /* Every line's text after the code and its separator, without CRLF,
+     * each NUL-terminated in `line_text` at `line_offset[i]`; read them
+     * with smtp_reply_line().  Lines that do not fit in
+     * SMTP_REPLY_MAX_LINES or SMTP_REPLY_LINES_SIZE are counted in
+     * line_count but not stored. */
+    int stored_line_count;
+    uint16_t line_offset[SMTP_REPLY_MAX_LINES];
+    char line_text[SMTP_REPLY_LINES_SIZE];
+};
+
+/* Service extensions announced in a 250 reply to EHLO (RFC 5321 4.1.1.1:
+ * the first line names the server, each later line starts with an
+ * extension keyword). */
+struct smtp_extensions {
+    bool pipelining;           /* RFC 2920 */
+    bool size;                 /* RFC 1870 */
+    uint64_t size_limit;       /* SIZE argument in bytes; 0 when the server
+                                  gives none or 0, meaning no fixed limit */
+    bool eight_bit_mime;       /* 8BITMIME, RFC 6152 */
+    bool enhanced_status_codes;  /* RFC 2034 */
+    bool starttls;             /* RFC 3207 */
 };
 
 /* Severity of a reply, from the first digit of its code (RFC 5321 4.2.1). */
@@ -71,6 +99,18 @@ size_t smtp_reply_format(char *buf, size_t cap, int code, const char *enhanced,
 size_t smtp_reply_format_lines(char *buf, size_t cap, int code,
                                const char *enhanced,
                                const char *const *lines, size_t line_count);
+
+/* Returns the text of line `index` (0 is the first) as stored in
+ * `reply->line_text`, or NULL when the reply has no such stored line. */
+const char *smtp_reply_line(const struct smtp_reply *reply, int index);
+
+/*
+ * Reads the extensions announced by an EHLO reply into `*extensions`.
+ * Keywords are matched without regard to case (RFC 5321 2.4) and unknown
+ * ones are ignored.  A reply that is not 2yz announces none.
+ */
+void smtp_reply_extensions(const struct smtp_reply *reply,
+                           struct smtp_extensions *extensions);
 
 /* Class of a reply code.  Codes 200-599 that RFC 5321 does not list are
  * classified by their first digit (RFC 5321 4.2.1); other values are

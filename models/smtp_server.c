@@ -324,7 +324,8 @@ static size_t server_ehlo(struct smtp_server *server, char *args, char *out,
                           size_t cap)
 {
     char size_line[32];
-    const char *lines[5];
+    const char *lines[6];
+    size_t line_count = 0;
 
     if (args[0] == '\0')
         return server_syntax_error(server, out, cap);
@@ -336,14 +337,17 @@ static size_t server_ehlo(struct smtp_server *server, char *args, char *out,
     /* RFC 1870: "SIZE 0" would mean no fixed limit, so 0 is sent as is. */
     snprintf(size_line, sizeof size_line, "SIZE %llu",
              (unsigned long long)server->policy->max_size);
-    lines[0] = server->policy->hostname;
-    lines[1] = size_line;
-    lines[2] = "8BITMIME";
-    lines[3] = "ENHANCEDSTATUSCODES";
-    lines[4] = "PIPELINING";
+    lines[line_count++] = server->policy->hostname;
+    lines[line_count++] = size_line;
+    lines[line_count++] = "8BITMIME";
+    lines[line_count++] = "ENHANCEDSTATUSCODES";
+    lines[line_count++] = "PIPELINING";
+    /* RFC 3207 4.2: STARTTLS is not offered again once TLS is active. */
+    if (server->policy->starttls && !server->tls_active)
+        lines[line_count++] = "STARTTLS";
     /* RFC 5321 4.1.1.1: multi-line 250, the domain first, then one
      * extension keyword per line; no enhanced codes here (RFC 2034). */
-    size_t n = smtp_reply_format_lines(out, cap, 250, NULL, lines, 5);
+    size_t n = smtp_reply_format_lines(out, cap, 250, NULL, lines, line_count);
     if (n == 0) {
         fprintf(stderr, "smtp_server: EHLO reply does not fit in %zu bytes\n",
                 cap);
@@ -419,6 +423,13 @@ static size_t server_check_recipient(struct smtp_server *server,
     return server_policy_reply(server, out, cap, code, enhanced);
 }
 
+static size_t server_max_recipients(const struct smtp_server *server)
+{
+    size_t limit = server->policy->max_recipients;
+
+    return limit > 0 ? limit : SMTP_SERVER_MAX_RECIPIENTS;
+}
+
 static size_t server_rcpt(struct smtp_server *server, char *args, char *out,
                           size_t cap)
 {
@@ -449,7 +460,7 @@ static size_t server_rcpt(struct smtp_server *server, char *args, char *out,
                             "or not implemented");
     /* RFC 5321 4.5.3.1.10: over the recipient limit, 452 "too many
      * recipients"; RFC 3463 X.5.3. */
-    if (server->recipient_count >= SMTP_SERVER_MAX_RECIPIENTS)
+    if (server->recipient_count >= server_max_recipients(server))
         return server_reply(server, out, cap, 452, "4.5.3",
                             "Too many recipients");
     return server_check_recipient(server, mailbox, out, cap);
@@ -463,7 +474,8 @@ static size_t server_data(struct smtp_server *server, char *args, char *out,
         return server_syntax_error(server, out, cap);
     if (server->state == SMTP_SERVER_MAIL)
         /* RFC 5321 3.3: DATA with every RCPT rejected may get 554
-         * "no valid recipients". */
+         * "no valid recipients"; RFC 2920 3.1 relies on it so that a
+         * pipelining client sends no message. */
         return server_reply(server, out, cap, 554, "5.5.1",
                             "No valid recipients");
     if (server->state != SMTP_SERVER_RCPT)
@@ -512,6 +524,46 @@ static size_t server_quit(struct smtp_server *server, char *args, char *out,
     return n;
 }
 
+static size_t server_starttls(struct smtp_server *server, char *args,
+                              char *out, size_t cap)
+{
+    const struct smtp_server_policy *policy = server->policy;
+    size_t n;
+
+    /* RFC 5321 4.2.4: a command the server does not offer gets 502. */
+    if (!policy->starttls)
+        return server_reply(server, out, cap, 502, "5.5.1",
+                            "Command not implemented");
+    /* RFC 3207 section 4: STARTTLS takes no parameters. */
+    if (args[0] != '\0')
+        return server_reply(server, out, cap, 501, "5.5.4",
+                            "Syntax error (no parameters allowed)");
+    /* RFC 3207 4.2: a client MUST NOT start TLS twice. */
+    if (server->tls_active)
+        return server_bad_sequence(server, out, cap, "TLS already active");
+    /* The extension is announced by EHLO, and a transaction in progress
+     * would be lost by the reset below. */
+    if (server->state == SMTP_SERVER_GREETED)
+        return server_bad_sequence(server, out, cap, "send EHLO first");
+    if (server->state != SMTP_SERVER_READY)
+        return server_bad_sequence(server, out, cap,
+                                   "mail transaction in progress");
+    /* RFC 3207 section 4: 454 when TLS is temporarily unavailable; X.7.0
+     * is "other or undefined security status" (RFC 3463). */
+    if (policy->starttls_unavailable)
+        return server_reply(server, out, cap, 454, "4.7.0",
+                            "TLS not available due to temporary reason");
+    n = server_reply(server, out, cap, 220, "2.0.0", "Ready to start TLS");
+    /* RFC 3207 4.2: after the handshake the protocol is back in its state
+     * after the greeting, and the server discards the EHLO argument. */
+    server_reset_transaction(server);
+    server->state = SMTP_SERVER_GREETED;
+    server->enhanced_codes = false;
+    server->tls_active = true;
+    server->tls_pending = true;
+    return n;
+}
+
 static size_t server_vrfy(struct smtp_server *server, char *args, char *out,
                           size_t cap)
 {
@@ -549,6 +601,7 @@ struct server_command {
 static const struct server_command server_commands[] = {
     {"EHLO", server_ehlo},
     {"HELO", server_helo},
+    {"STARTTLS", server_starttls},
     {"MAIL", server_mail},
     {"RCPT", server_rcpt},
     {"DATA", server_data},
@@ -591,6 +644,23 @@ static char *server_split_command(const char *line, size_t len, char *buffer)
     return space + 1;
 }
 
+/* True when the policy accepts mail over TLS only, TLS is not active yet,
+ * and `verb` is not one of the commands RFC 3207 section 4 allows before
+ * it. */
+static bool server_needs_tls_first(const struct smtp_server *server,
+                                   const char *verb)
+{
+    static const char *const allowed[] = {"NOOP", "EHLO", "STARTTLS", "QUIT"};
+
+    if (!server->policy->require_starttls || server->tls_active)
+        return false;
+    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
+        if (server_word_equal(verb, allowed[i]))
+            return false;
+    }
+    return true;
+}
+
 static size_t server_command(struct smtp_server *server, const char *line,
                              size_t len, char *out, size_t cap)
 {
@@ -608,8 +678,13 @@ static size_t server_command(struct smtp_server *server, const char *line,
 
     for (size_t i = 0; i < sizeof server_commands / sizeof *server_commands;
          i++) {
-        if (server_word_equal(buffer, server_commands[i].verb))
-            return server_commands[i].handle(server, args, out, cap);
+        if (!server_word_equal(buffer, server_commands[i].verb))
+            continue;
+        if (server_needs_tls_first(server, buffer))
+            /* RFC 3207 section 4; X.7.0 as RFC 3207 gives it. */
+            return server_reply(server, out, cap, 530, "5.7.0",
+                                "Must issue a STARTTLS command first");
+        return server_commands[i].handle(server, args, out, cap);
     }
     /* RFC 5321 4.2.4: an unrecognized command gets 500; X.5.2 is
      * "syntax error" (RFC 3463). */
@@ -714,6 +789,7 @@ size_t smtp_server_on_line(struct smtp_server *server, const char *line,
 {
     if (len >= 2 && line[len - 2] == '\r' && line[len - 1] == '\n')
         len -= 2;
+    server->tls_pending = false;
 
     switch (server->state) {
     case SMTP_SERVER_GREETED:
@@ -757,6 +833,11 @@ size_t smtp_server_on_timeout(struct smtp_server *server, char *out,
     snprintf(text, sizeof text, "%s Error: timeout exceeded",
              server->policy->hostname);
     return server_reply(server, out, cap, 421, "4.4.2", text);
+}
+
+bool smtp_server_tls_pending(const struct smtp_server *server)
+{
+    return server->tls_pending;
 }
 
 bool smtp_server_closed(const struct smtp_server *server)

@@ -7,11 +7,18 @@
  * struct smtp_server_policy, so the server never calls the engine and the
  * same code serves the simulator, the unit tests and a real socket.
  *
- * Supported: EHLO (advertising SIZE, 8BITMIME, ENHANCEDSTATUSCODES and
- * PIPELINING), HELO, MAIL FROM with SIZE= and BODY=, RCPT TO, DATA, RSET,
- * NOOP, VRFY (answered 252), QUIT.  Enhanced status codes (RFC 3463) are
- * sent after a successful EHLO, and never in the greeting or the EHLO and
- * HELO replies (RFC 2034).
+ * Supported: EHLO (advertising SIZE, 8BITMIME, ENHANCEDSTATUSCODES,
+ * PIPELINING and, when the policy offers it, STARTTLS), HELO, STARTTLS,
+ * MAIL FROM with SIZE= and BODY=, RCPT TO, DATA, RSET, NOOP, VRFY (answered
+ * 252), QUIT.  Enhanced status codes (RFC 3463) are sent after a successful
+ * EHLO, and never in the greeting or the EHLO and HELO replies (RFC 2034).
+ * Pipelined commands (RFC 2920) need nothing special: the driver passes
+ * the lines one at a time and may send the replies together.
+ *
+ * The server does no TLS itself.  After its 220 reply to STARTTLS,
+ * smtp_server_tls_pending() is true and the driver runs (or models) the
+ * handshake before passing the next line; the session is then back in
+ * SMTP_SERVER_GREETED (RFC 3207 4.2).
  */
 #ifndef MAILSIM_SMTP_SERVER_H
 #define MAILSIM_SMTP_SERVER_H
@@ -25,8 +32,9 @@
 /* A reply buffer of this size fits every reply the server produces. */
 #define SMTP_SERVER_REPLY_MAX 1024
 
-/* Recipients accepted per transaction; more get 452 4.5.3
- * (RFC 5321 4.5.3.1.8 and 4.5.3.1.10). */
+/* Default for smtp_server_policy.max_recipients: recipients accepted per
+ * transaction, the minimum RFC 5321 4.5.3.1.8 requires of a server; more
+ * get 452 4.5.3 (RFC 5321 4.5.3.1.10). */
 #define SMTP_SERVER_MAX_RECIPIENTS 100
 
 /* Wait for the next command before giving up (RFC 5321 4.5.3.2.7). */
@@ -52,6 +60,22 @@ struct smtp_server_policy {
     int (*check_message)(void *ctx, uint64_t size);
     void *ctx;
     const char *hostname;      /* named in the greeting and EHLO reply */
+
+    /* Fields below are off when zero, which keeps the behaviour of a
+     * server without them. */
+    /* Advertise STARTTLS and reply 220 to it (RFC 3207). */
+    bool starttls;
+    /* With `starttls`: reply 454 4.7.0 to STARTTLS, as a server whose
+     * certificate cannot be loaded does (RFC 3207 section 4). */
+    bool starttls_unavailable;
+    /* Before TLS, reply 530 5.7.0 to every command but NOOP, EHLO,
+     * STARTTLS and QUIT (RFC 3207 section 4), as a server that accepts
+     * mail over TLS only does. */
+    bool require_starttls;
+    /* Recipients accepted per transaction before 452 4.5.3; 0 means
+     * SMTP_SERVER_MAX_RECIPIENTS.  Values below 100 break RFC 5321
+     * 4.5.3.1.8 but model servers configured that way. */
+    size_t max_recipients;
 };
 
 enum smtp_server_state {
@@ -70,6 +94,8 @@ struct smtp_server {
     enum smtp_server_state state;
     const struct smtp_server_policy *policy;  /* borrowed */
     bool enhanced_codes;       /* the client used EHLO */
+    bool tls_active;           /* STARTTLS succeeded on this connection */
+    bool tls_pending;          /* the last reply was 220 to STARTTLS */
     size_t recipient_count;    /* accepted in the current transaction */
     uint64_t body_bytes;       /* message bytes received as lines */
 };
@@ -108,6 +134,11 @@ size_t smtp_server_on_body_end(struct smtp_server *server, uint64_t bytes,
  * already closed. */
 size_t smtp_server_on_timeout(struct smtp_server *server, char *out,
                               size_t cap);
+
+/* True when the reply just produced was 220 to STARTTLS: the driver runs
+ * the TLS handshake before the next line.  Cleared by the next call of
+ * smtp_server_on_line. */
+bool smtp_server_tls_pending(const struct smtp_server *server);
 
 /* True once the server has sent 221 or 421 and the connection should be
  * closed. */

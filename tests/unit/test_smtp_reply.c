@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "models/smtp_reply.h"
@@ -187,6 +188,156 @@ START_TEST(parse_line_length_limit)
 }
 END_TEST
 
+START_TEST(parse_keeps_every_line)
+{
+    struct smtp_reply reply;
+    size_t consumed;
+    const char *wire = "250-mx.example.com greets you\r\n"
+                       "250-SIZE 1000\r\n"
+                       "250-\r\n"
+                       "250 PIPELINING\r\n";
+
+    ck_assert_int_eq(parse(wire, &reply, &consumed), 1);
+    ck_assert_int_eq(reply.stored_line_count, 4);
+    ck_assert_str_eq(smtp_reply_line(&reply, 0), "mx.example.com greets you");
+    ck_assert_str_eq(smtp_reply_line(&reply, 1), "SIZE 1000");
+    ck_assert_str_eq(smtp_reply_line(&reply, 2), "");
+    ck_assert_str_eq(smtp_reply_line(&reply, 3), "PIPELINING");
+    ck_assert_ptr_null(smtp_reply_line(&reply, 4));
+    ck_assert_ptr_null(smtp_reply_line(&reply, -1));
+
+    /* The enhanced code stays in the stored line; `text` drops it. */
+    ck_assert_int_eq(parse("550 5.1.1 No such user\r\n", &reply, &consumed),
+                     1);
+    ck_assert_str_eq(smtp_reply_line(&reply, 0), "5.1.1 No such user");
+    ck_assert_int_eq(parse("221\r\n", &reply, &consumed), 1);
+    ck_assert_str_eq(smtp_reply_line(&reply, 0), "");
+}
+END_TEST
+
+START_TEST(parse_lines_beyond_storage)
+{
+    char wire[(SMTP_REPLY_MAX_LINES + 4) * 16];
+    size_t used = 0;
+    struct smtp_reply reply;
+    size_t consumed;
+
+    for (int i = 0; i < SMTP_REPLY_MAX_LINES + 3; i++)
+        used += (size_t)snprintf(wire + used, sizeof wire - used,
+                                 "250-line %d\r\n", i);
+    used += (size_t)snprintf(wire + used, sizeof wire - used, "250 last\r\n");
+
+    ck_assert_int_eq(smtp_reply_parse(wire, used, &reply, &consumed), 1);
+    ck_assert_uint_eq(consumed, used);
+    ck_assert_int_eq(reply.line_count, SMTP_REPLY_MAX_LINES + 4);
+    ck_assert_int_eq(reply.stored_line_count, SMTP_REPLY_MAX_LINES);
+    ck_assert_str_eq(smtp_reply_line(&reply, SMTP_REPLY_MAX_LINES - 1),
+                     "line 31");
+    ck_assert_ptr_null(smtp_reply_line(&reply, SMTP_REPLY_MAX_LINES));
+}
+END_TEST
+
+START_TEST(parse_lines_beyond_text_size)
+{
+    char wire[12 * SMTP_REPLY_LINE_MAX];
+    char text[400];
+    size_t used = 0;
+    struct smtp_reply reply;
+    size_t consumed;
+
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    /* Six lines of 400 bytes overflow the 2048 bytes of line_text. */
+    for (int i = 0; i < 5; i++)
+        used += (size_t)snprintf(wire + used, sizeof wire - used,
+                                 "250-%s\r\n", text);
+    used += (size_t)snprintf(wire + used, sizeof wire - used, "250 %s\r\n",
+                             text);
+
+    ck_assert_int_eq(smtp_reply_parse(wire, used, &reply, &consumed), 1);
+    ck_assert_int_eq(reply.line_count, 6);
+    ck_assert_int_eq(reply.stored_line_count, 5);
+    ck_assert_uint_eq(strlen(smtp_reply_line(&reply, 4)), sizeof text - 1);
+}
+END_TEST
+
+START_TEST(extensions_from_ehlo)
+{
+    struct smtp_reply reply;
+    struct smtp_extensions ext;
+    size_t consumed;
+    const char *wire = "250-mx.example.com SIZE is not a keyword here\r\n"
+                       "250-PIPELINING\r\n"
+                       "250-SIZE 10240000\r\n"
+                       "250-VRFY\r\n"
+                       "250-ETRN\r\n"
+                       "250-STARTTLS\r\n"
+                       "250-ENHANCEDSTATUSCODES\r\n"
+                       "250-8BITMIME\r\n"
+                       "250-DSN\r\n"
+                       "250 CHUNKING\r\n";
+
+    ck_assert_int_eq(parse(wire, &reply, &consumed), 1);
+    smtp_reply_extensions(&reply, &ext);
+    ck_assert(ext.pipelining);
+    ck_assert(ext.size);
+    ck_assert_uint_eq(ext.size_limit, 10240000);
+    ck_assert(ext.eight_bit_mime);
+    ck_assert(ext.enhanced_status_codes);
+    ck_assert(ext.starttls);
+}
+END_TEST
+
+START_TEST(extensions_case_and_near_misses)
+{
+    struct smtp_reply reply;
+    struct smtp_extensions ext;
+    size_t consumed;
+    const char *wire = "250-mx\r\n"
+                       "250-pipelining\r\n"
+                       "250-Size\r\n"
+                       "250-STARTTLSX\r\n"
+                       "250-8BITMIMEX\r\n"
+                       "250 XENHANCEDSTATUSCODES\r\n";
+
+    ck_assert_int_eq(parse(wire, &reply, &consumed), 1);
+    smtp_reply_extensions(&reply, &ext);
+    ck_assert(ext.pipelining);
+    /* SIZE without an argument: no fixed limit (RFC 1870 section 7). */
+    ck_assert(ext.size);
+    ck_assert_uint_eq(ext.size_limit, 0);
+    ck_assert(!ext.starttls);
+    ck_assert(!ext.eight_bit_mime);
+    ck_assert(!ext.enhanced_status_codes);
+}
+END_TEST
+
+START_TEST(extensions_none)
+{
+    struct smtp_reply reply;
+    struct smtp_extensions ext;
+    size_t consumed;
+
+    /* A one-line reply names the server only. */
+    ck_assert_int_eq(parse("250 PIPELINING\r\n", &reply, &consumed), 1);
+    smtp_reply_extensions(&reply, &ext);
+    ck_assert(!ext.pipelining);
+
+    /* A failure reply announces no extension, whatever its lines contain. */
+    ck_assert_int_eq(parse("550-x\r\n550 PIPELINING\r\n", &reply,
+                           &consumed), 1);
+    smtp_reply_extensions(&reply, &ext);
+    ck_assert(!ext.pipelining);
+
+    /* A malformed SIZE argument means no fixed limit. */
+    ck_assert_int_eq(parse("250-x\r\n250 SIZE 12k\r\n", &reply, &consumed),
+                     1);
+    smtp_reply_extensions(&reply, &ext);
+    ck_assert(ext.size);
+    ck_assert_uint_eq(ext.size_limit, 0);
+}
+END_TEST
+
 START_TEST(format_single_line)
 {
     char buf[128];
@@ -298,6 +449,12 @@ Suite *smtp_reply_suite(void)
     tcase_add_test(parse_case, parse_partial_input);
     tcase_add_test(parse_case, parse_malformed);
     tcase_add_test(parse_case, parse_line_length_limit);
+    tcase_add_test(parse_case, parse_keeps_every_line);
+    tcase_add_test(parse_case, parse_lines_beyond_storage);
+    tcase_add_test(parse_case, parse_lines_beyond_text_size);
+    tcase_add_test(parse_case, extensions_from_ehlo);
+    tcase_add_test(parse_case, extensions_case_and_near_misses);
+    tcase_add_test(parse_case, extensions_none);
     suite_add_tcase(suite, parse_case);
 
     tcase_add_test(format_case, format_single_line);

@@ -534,6 +534,159 @@ START_TEST(bad_greeting_code_aborts)
 }
 END_TEST
 
+START_TEST(starttls_resets_session)
+{
+    struct fixture f;
+
+    fixture_init(&f, 220);
+    f.policy.starttls = true;
+    greet(&f);
+    ck_assert_str_eq(send_line(&f, "EHLO client.test"),
+                     "250-mx.example.org\r\n"
+                     "250-SIZE 10000\r\n"
+                     "250-8BITMIME\r\n"
+                     "250-ENHANCEDSTATUSCODES\r\n"
+                     "250-PIPELINING\r\n"
+                     "250 STARTTLS\r\n");
+    ck_assert(!smtp_server_tls_pending(&f.server));
+    ck_assert_str_eq(send_line(&f, "starttls"),
+                     "220 2.0.0 Ready to start TLS\r\n");
+    ck_assert(smtp_server_tls_pending(&f.server));
+    ck_assert(f.server.tls_active);
+    ck_assert_int_eq(f.server.state, SMTP_SERVER_GREETED);
+
+    /* RFC 3207 4.2: the EHLO before TLS is forgotten. */
+    ck_assert_str_eq(send_line(&f, "MAIL FROM:<alice@sender.test>"),
+                     "503 Bad sequence of commands: send HELO/EHLO first\r\n");
+    ck_assert(!smtp_server_tls_pending(&f.server));
+    /* STARTTLS is not offered again. */
+    ck_assert_str_eq(send_line(&f, "EHLO client.test"),
+                     "250-mx.example.org\r\n"
+                     "250-SIZE 10000\r\n"
+                     "250-8BITMIME\r\n"
+                     "250-ENHANCEDSTATUSCODES\r\n"
+                     "250 PIPELINING\r\n");
+    ck_assert_str_eq(send_line(&f, "STARTTLS"),
+                     "503 5.5.1 Bad sequence of commands: TLS already "
+                     "active\r\n");
+    ck_assert_str_eq(send_line(&f, "MAIL FROM:<alice@sender.test>"),
+                     "250 2.1.0 Ok\r\n");
+}
+END_TEST
+
+START_TEST(starttls_refusals)
+{
+    struct fixture f;
+
+    /* Not offered by the policy. */
+    start_session(&f);
+    ck_assert_str_eq(send_line(&f, "STARTTLS"),
+                     "502 5.5.1 Command not implemented\r\n");
+
+    fixture_init(&f, 220);
+    f.policy.starttls = true;
+    greet(&f);
+    ck_assert_str_eq(send_line(&f, "STARTTLS"),
+                     "503 Bad sequence of commands: send EHLO first\r\n");
+    send_line(&f, "EHLO client.test");
+    ck_assert_str_eq(send_line(&f, "STARTTLS now"),
+                     "501 5.5.4 Syntax error (no parameters allowed)\r\n");
+    send_line(&f, "MAIL FROM:<alice@sender.test>");
+    ck_assert_str_eq(send_line(&f, "STARTTLS"),
+                     "503 5.5.1 Bad sequence of commands: mail transaction "
+                     "in progress\r\n");
+    ck_assert(!f.server.tls_active);
+    ck_assert_int_eq(f.server.state, SMTP_SERVER_MAIL);
+
+    send_line(&f, "RSET");
+    f.policy.starttls_unavailable = true;
+    ck_assert_str_eq(send_line(&f, "STARTTLS"),
+                     "454 4.7.0 TLS not available due to temporary "
+                     "reason\r\n");
+    ck_assert(!smtp_server_tls_pending(&f.server));
+    ck_assert_int_eq(f.server.state, SMTP_SERVER_READY);
+    ck_assert_str_eq(send_line(&f, "MAIL FROM:<alice@sender.test>"),
+                     "250 2.1.0 Ok\r\n");
+}
+END_TEST
+
+START_TEST(require_starttls_530)
+{
+    struct fixture f;
+
+    fixture_init(&f, 220);
+    f.policy.starttls = true;
+    f.policy.require_starttls = true;
+    greet(&f);
+    ck_assert_str_eq(send_line(&f, "HELO client.test"),
+                     "530 Must issue a STARTTLS command first\r\n");
+    ck_assert_str_eq(send_line(&f, "NOOP"), "250 Ok\r\n");
+    send_line(&f, "EHLO client.test");
+    ck_assert_str_eq(send_line(&f, "MAIL FROM:<alice@sender.test>"),
+                     "530 5.7.0 Must issue a STARTTLS command first\r\n");
+    ck_assert_str_eq(send_line(&f, "RSET"),
+                     "530 5.7.0 Must issue a STARTTLS command first\r\n");
+    ck_assert_str_eq(send_line(&f, "STARTTLS"),
+                     "220 2.0.0 Ready to start TLS\r\n");
+    send_line(&f, "EHLO client.test");
+    ck_assert_str_eq(send_line(&f, "MAIL FROM:<alice@sender.test>"),
+                     "250 2.1.0 Ok\r\n");
+}
+END_TEST
+
+START_TEST(recipient_limit_from_policy)
+{
+    struct fixture f;
+    char command[64];
+
+    start_session(&f);
+    f.policy.max_recipients = 3;
+    for (int round = 0; round < 2; round++) {
+        send_line(&f, "MAIL FROM:<alice@sender.test>");
+        for (int i = 0; i < 3; i++) {
+            snprintf(command, sizeof command, "RCPT TO:<user%d@example.org>",
+                     i);
+            ck_assert_str_eq(send_line(&f, command), "250 2.1.5 Ok\r\n");
+        }
+        ck_assert_str_eq(send_line(&f, "RCPT TO:<extra@example.org>"),
+                         "452 4.5.3 Too many recipients\r\n");
+        /* Refused recipients do not count toward the limit either way. */
+        ck_assert_uint_eq(f.server.recipient_count, 3);
+        send_line(&f, "DATA");
+        ck_assert_str_eq(send_line(&f, "."), "250 2.0.0 Ok\r\n");
+        /* The limit is per transaction. */
+        ck_assert_uint_eq(f.server.recipient_count, 0);
+    }
+}
+END_TEST
+
+START_TEST(pipelined_group_replies)
+{
+    struct fixture f;
+    const char *const group[] = {
+        "MAIL FROM:<alice@sender.test> SIZE=100",
+        "RCPT TO:<nobody@example.org>",
+        "RCPT TO:<busy@example.org>",
+        "DATA",
+        "RSET",
+    };
+    const char *const replies[] = {
+        "250 2.1.0 Ok\r\n",
+        "550 5.1.1 Requested action not taken: mailbox unavailable\r\n",
+        "450 4.0.0 Requested mail action not taken: mailbox unavailable\r\n",
+        "554 5.5.1 No valid recipients\r\n",
+        "250 2.0.0 Ok\r\n",
+    };
+
+    /* RFC 2920 3.1: with no recipient accepted, the DATA that ends the
+     * group is refused, so no message follows. */
+    start_session(&f);
+    for (size_t i = 0; i < sizeof group / sizeof *group; i++)
+        ck_assert_str_eq(send_line(&f, group[i]), replies[i]);
+    ck_assert_int_eq(f.server.state, SMTP_SERVER_READY);
+}
+END_TEST
+
 /* Runs the client against the server, passing text both ways; the message
  * body is simulated with smtp_server_on_body_end. */
 START_TEST(client_and_server_converse)
@@ -605,6 +758,10 @@ Suite *smtp_server_suite(void)
     tcase_add_test(session_case, recipient_limit);
     tcase_add_test(session_case, timeout_closes);
     tcase_add_test(session_case, client_and_server_converse);
+    tcase_add_test(session_case, starttls_resets_session);
+    tcase_add_test(session_case, require_starttls_530);
+    tcase_add_test(session_case, recipient_limit_from_policy);
+    tcase_add_test(session_case, pipelined_group_replies);
     suite_add_tcase(suite, session_case);
 
     tcase_add_test(errors_case, bad_sequence_before_ehlo);
@@ -618,6 +775,7 @@ Suite *smtp_server_suite(void)
     tcase_add_test(errors_case, rcpt_syntax_errors);
     tcase_add_test(errors_case, policy_421_closes);
     tcase_add_test(errors_case, line_too_long);
+    tcase_add_test(errors_case, starttls_refusals);
     tcase_add_test_raise_signal(errors_case, body_end_outside_data_aborts,
                                 SIGABRT);
     tcase_add_test_raise_signal(errors_case, greeting_twice_aborts, SIGABRT);

@@ -23,6 +23,9 @@ static const char *const reason_names[REASON_COUNT] = {
     [REASON_SMTP_PERMANENT] = "smtp_permanent",
     [REASON_LIFETIME] = "queue_lifetime",
     [REASON_NO_MX] = "no_mx",
+    [REASON_NXDOMAIN] = "nxdomain",
+    [REASON_NULL_MX] = "null_mx",
+    [REASON_WEB_UNAVAILABLE] = "web_unavailable",
 };
 
 const char *recipient_phase_name(enum recipient_phase phase)

@@ -38,7 +38,10 @@ enum outcome_reason {
     REASON_OUTGOING_FULL,    /* outgoing queue full */
     REASON_SMTP_PERMANENT,   /* 5xx from the receiving server */
     REASON_LIFETIME,         /* queue lifetime expired */
-    REASON_NO_MX,            /* the domain has no usable MX host */
+    REASON_NO_MX,            /* no MX records and no address record */
+    REASON_NXDOMAIN,         /* the recipient domain does not exist */
+    REASON_NULL_MX,          /* the domain publishes a null MX (RFC 7505) */
+    REASON_WEB_UNAVAILABLE,  /* every web server is down */
     REASON_COUNT
 };
 

@@ -19,6 +19,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "models/scenario_expect.h"
+#include "models/scenario_limits.h"
 #include "sim/config.h"
 
 /* Upper bounds that catch typos (an extra digit or three) rather than
@@ -40,7 +42,7 @@ struct loader {
 
 static const char *const top_keys[] = {
     "name", "seed", "duration", "drain", "regions", "network", "dns",
-    "providers", "faults", "trace", "output", NULL,
+    "providers", "faults", "trace", "output", "limits", "expect", NULL,
 };
 
 static void *scenario_calloc(size_t count, size_t size)
@@ -333,7 +335,8 @@ static void load_network(struct loader *loader)
 
 static void load_resolver(struct loader *loader, const struct config_node *dns)
 {
-    static const char *const keys[] = { "latency", "cache", "negative_ttl", NULL };
+    static const char *const keys[] = { "latency", "cache", "negative_ttl", "timeout",
+                                        "attempts", NULL };
     struct config *config = &loader->config;
     struct resolver_params *resolver = &loader->scenario->resolver;
     struct config_node node = config_get(config, dns, "resolver");
@@ -348,6 +351,12 @@ static void load_resolver(struct loader *loader, const struct config_node *dns)
 
     struct config_node negative_ttl = config_get(config, &node, "negative_ttl");
     resolver->negative_ttl = config_duration(config, &negative_ttl, 15 * SIM_MIN, 0);
+
+    /* glibc's stub resolver defaults (resolv.conf(5)): timeout:5, attempts:2. */
+    struct config_node timeout = config_get(config, &node, "timeout");
+    resolver->timeout = config_duration(config, &timeout, 5 * SIM_SEC, 1);
+    struct config_node attempts = config_get(config, &node, "attempts");
+    resolver->attempts = (int)config_int(config, &attempts, 2, 1, 5);
 }
 
 static void load_mx(struct loader *loader, const struct config_node *item,
@@ -369,6 +378,33 @@ static void load_mx(struct loader *loader, const struct config_node *item,
                      record->host);
 }
 
+/* null_mx, address and nxdomain, and the MX records they exclude. */
+static void load_zone_flags(struct loader *loader, const struct config_node *item,
+                            struct dns_zone *zone)
+{
+    struct config *config = &loader->config;
+    struct config_node null_mx = config_get(config, item, "null_mx");
+    zone->null_mx = config_bool(config, &null_mx, false);
+    struct config_node address = config_get(config, item, "address");
+    zone->address = config_bool(config, &address, false);
+    struct config_node nxdomain = config_get(config, item, "nxdomain");
+    zone->nxdomain = config_bool(config, &nxdomain, false);
+    if (config_failed(config))
+        return;
+
+    if ((zone->null_mx || zone->nxdomain) && zone->mx_count > 0)
+        config_error(config, zone->null_mx ? &null_mx : &nxdomain,
+                     "found MX records as well, expected no mx list with %s",
+                     zone->null_mx ? "null_mx" : "nxdomain");
+    else if (zone->null_mx && zone->nxdomain)
+        config_error(config, &nxdomain, "found null_mx as well, expected one of the two");
+    else if (zone->address && zone->mx_count == 0 && zone->domain != NULL &&
+             scenario_find_host(loader->scenario, zone->domain) < 0)
+        config_error(config, &address,
+                     "domain '%s' is its own implicit MX host, expected '%s' in some "
+                     "providers[].smtp_in.hosts", zone->domain, zone->domain);
+}
+
 static int find_zone(const struct scenario *scenario, const char *domain)
 {
     for (size_t i = 0; i < scenario->zone_count; i++) {
@@ -382,7 +418,8 @@ static int find_zone(const struct scenario *scenario, const char *domain)
 static void load_zone(struct loader *loader, const struct config_node *item,
                       struct dns_zone *zone)
 {
-    static const char *const keys[] = { "domain", "ttl", "mx", NULL };
+    static const char *const keys[] = { "domain", "ttl", "mx", "null_mx", "address",
+                                        "nxdomain", NULL };
     struct config *config = &loader->config;
     struct scenario *scenario = loader->scenario;
     if (!config_mapping(config, item, keys))
@@ -409,6 +446,7 @@ static void load_zone(struct loader *loader, const struct config_node *item,
         zone->mx_count++;
         load_mx(loader, &record, &zone->mx[i]);
     }
+    load_zone_flags(loader, item, zone);
 }
 
 static void load_dns(struct loader *loader)
@@ -828,26 +866,146 @@ static void load_providers_params(struct loader *loader)
     }
 }
 
+static const char *const fault_kinds[] = {
+    [FAULT_HOST_DOWN] = "host_down",
+    [FAULT_PROVIDER_DOWN] = "provider_down",
+    [FAULT_COMPONENT_DOWN] = "component_down",
+    [FAULT_WORKERS_LOST] = "workers_lost",
+    [FAULT_DNS_SERVFAIL] = "dns_servfail",
+    [FAULT_DNS_TIMEOUT] = "dns_timeout",
+    [FAULT_LINK_LATENCY] = "link_latency",
+    NULL,
+};
+
+static const char *const fault_components[] = {
+    [COMPONENT_WEB] = "web",
+    [COMPONENT_SMTP_OUT] = "smtp_out",
+    [COMPONENT_PROCESSING] = "processing",
+    NULL,
+};
+
+/* The keys each fault kind requires besides kind, start and end. */
+static const char *const fault_required_keys[FAULT_KIND_COUNT][3] = {
+    [FAULT_HOST_DOWN] = {"host"},
+    [FAULT_PROVIDER_DOWN] = {"provider"},
+    [FAULT_COMPONENT_DOWN] = {"provider", "component"},
+    [FAULT_WORKERS_LOST] = {"provider", "component", "workers"},
+    [FAULT_DNS_SERVFAIL] = {"domain"},
+    [FAULT_DNS_TIMEOUT] = {"domain"},
+    [FAULT_LINK_LATENCY] = {"from", "to", "latency"},
+};
+
+/* Rejects a key that the fault's kind does not use, so that a typo such as
+ * `host` on a provider_down fault is not silently ignored. */
+static void check_fault_keys(struct loader *loader, const struct config_node *item,
+                             enum fault_kind kind)
+{
+    static const char *const common[] = {"kind", "start", "end", "mode", NULL};
+    struct config *config = &loader->config;
+
+    for (size_t i = 0; i < config_mapping_size(item) && !config_failed(config); i++) {
+        struct config_node key, value;
+        config_entry(item, i, &key, &value);
+        bool known = false;
+        for (size_t k = 0; common[k] && !known; k++)
+            known = strcmp(key.node->text, common[k]) == 0 &&
+                    (k != 3 || kind == FAULT_HOST_DOWN || kind == FAULT_PROVIDER_DOWN);
+        for (size_t k = 0; k < 3 && fault_required_keys[kind][k] && !known; k++)
+            known = strcmp(key.node->text, fault_required_keys[kind][k]) == 0;
+        if (!known)
+            config_error(config, &key, "key '%s' does not apply to a %s fault",
+                         key.node->text, fault_kinds[kind]);
+    }
+}
+
+static size_t read_fault_provider(struct loader *loader, const struct config_node *item)
+{
+    struct config *config = &loader->config;
+    struct scenario *scenario = loader->scenario;
+    struct config_node node = config_require(config, item, "provider");
+    const char **names = scenario_calloc(scenario->provider_count + 1, sizeof *names);
+    for (size_t i = 0; i < scenario->provider_count; i++)
+        names[i] = scenario->providers[i].name;
+    int index = config_choice(config, &node, names, 0);
+    free(names);
+    return (size_t)(index < 0 ? 0 : index);
+}
+
+static void load_fault_target(struct loader *loader, const struct config_node *item,
+                              struct fault *fault)
+{
+    struct config *config = &loader->config;
+    struct scenario *scenario = loader->scenario;
+
+    switch (fault->kind) {
+    case FAULT_HOST_DOWN: {
+        struct config_node host = config_require(config, item, "host");
+        fault->target = config_hostname(config, &host);
+        if (fault->target != NULL && scenario_find_host(scenario, fault->target) < 0)
+            config_error(config, &host,
+                         "host '%s' is not served by any provider, "
+                         "expected a host listed in some providers[].smtp_in.hosts",
+                         fault->target);
+        break;
+    }
+    case FAULT_DNS_SERVFAIL:
+    case FAULT_DNS_TIMEOUT: {
+        struct config_node domain = config_require(config, item, "domain");
+        fault->target = config_hostname(config, &domain);
+        if (fault->target != NULL && scenario_find_domain(scenario, fault->target) < 0)
+            config_error(config, &domain,
+                         "domain '%s' is not served by any provider, "
+                         "expected a domain listed in some providers[].domains",
+                         fault->target);
+        break;
+    }
+    case FAULT_PROVIDER_DOWN:
+        fault->provider = read_fault_provider(loader, item);
+        break;
+    case FAULT_COMPONENT_DOWN:
+    case FAULT_WORKERS_LOST: {
+        fault->provider = read_fault_provider(loader, item);
+        struct config_node component = config_require(config, item, "component");
+        fault->component = (enum fault_component)config_choice(config, &component,
+                                                               fault_components, 0);
+        if (fault->kind == FAULT_WORKERS_LOST) {
+            struct config_node workers = config_require(config, item, "workers");
+            fault->workers = (int)config_int(config, &workers, 1, 1, 1000000);
+        }
+        break;
+    }
+    case FAULT_LINK_LATENCY: {
+        struct config_node from = config_require(config, item, "from");
+        struct config_node to = config_require(config, item, "to");
+        struct config_node latency = config_require(config, item, "latency");
+        fault->from_region = (size_t)read_region(loader, &from);
+        fault->to_region = (size_t)read_region(loader, &to);
+        fault->added_latency = config_duration(config, &latency, 0, 0);
+        break;
+    }
+    case FAULT_KIND_COUNT:
+        break;
+    }
+}
+
 static void load_fault(struct loader *loader, const struct config_node *item,
                        struct fault *fault)
 {
-    static const char *const keys[] = { "kind", "host", "start", "end", "mode", NULL };
-    static const char *const kinds[] = { "host_down", NULL };
+    static const char *const keys[] = { "kind", "start", "end", "mode", "host", "domain",
+                                        "provider", "component", "workers", "from", "to",
+                                        "latency", NULL };
     static const char *const modes[] = { "refused", "timeout", NULL };
     struct config *config = &loader->config;
     if (!config_mapping(config, item, keys))
         return;
 
     struct config_node kind = config_require(config, item, "kind");
-    fault->kind = (enum fault_kind)config_choice(config, &kind, kinds, FAULT_HOST_DOWN);
-
-    struct config_node host = config_require(config, item, "host");
-    fault->target = config_hostname(config, &host);
-    if (fault->target != NULL && scenario_find_host(loader->scenario, fault->target) < 0)
-        config_error(config, &host,
-                     "host '%s' is not served by any provider, "
-                     "expected a host listed in some providers[].smtp_in.hosts",
-                     fault->target);
+    int kind_index = config_choice(config, &kind, fault_kinds, FAULT_HOST_DOWN);
+    if (config_failed(config))
+        return;
+    fault->kind = (enum fault_kind)kind_index;
+    check_fault_keys(loader, item, fault->kind);
+    load_fault_target(loader, item, fault);
 
     struct config_node start = config_require(config, item, "start");
     fault->start = config_duration(config, &start, 0, 0);
@@ -940,6 +1098,8 @@ struct scenario *scenario_load_report(const char *path, FILE *errors)
         scenario->text = scenario_strndup(text, length);
         loader.root = config_root(&loader.config);
         load_all(&loader);
+        scenario_limits_load(&loader.config, &loader.root, &scenario->limits);
+        scenario_expect_load(&loader.config, &loader.root, scenario);
     }
     bool failed = config_failed(&loader.config);
     config_close(&loader.config);
@@ -989,6 +1149,7 @@ void scenario_free(struct scenario *scenario)
 {
     if (scenario == NULL)
         return;
+    scenario_expect_free(scenario);
     for (size_t i = 0; i < scenario->region_count; i++)
         free(scenario->regions[i].name);
     free(scenario->regions);

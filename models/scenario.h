@@ -31,6 +31,10 @@ struct dns_zone {
     char *domain;
     struct mx_record *mx;      /* in file order; empty for a domain with no MX */
     size_t mx_count;
+    bool null_mx;              /* "MX 0 ." (RFC 7505): accepts no mail */
+    bool address;              /* has an address record: with no MX it is
+                                  its own implicit MX (RFC 5321 5.1) */
+    bool nxdomain;             /* the domain does not exist in the DNS */
     sim_time ttl;
 };
 
@@ -38,6 +42,8 @@ struct resolver_params {
     struct dist latency;       /* seconds, per query that misses the cache */
     bool cache;                /* keep answers until their TTL expires */
     sim_time negative_ttl;     /* how long an NXDOMAIN answer is cached */
+    sim_time timeout;          /* wait for an answer before retrying */
+    int attempts;              /* queries before a temporary failure */
 };
 
 enum lb_policy {
@@ -155,7 +161,21 @@ struct provider {
 
 enum fault_kind {
     FAULT_HOST_DOWN,           /* an MX host refuses or drops connections */
+    FAULT_PROVIDER_DOWN,       /* every MX host of a provider does */
+    FAULT_COMPONENT_DOWN,      /* a provider's component takes no new work */
+    FAULT_WORKERS_LOST,        /* a provider's component loses workers */
+    FAULT_DNS_SERVFAIL,        /* the resolver answers SERVFAIL for a domain */
+    FAULT_DNS_TIMEOUT,         /* the resolver never answers for a domain */
+    FAULT_LINK_LATENCY,        /* latency added between two regions */
     FAULT_KIND_COUNT
+};
+
+/* Components a component_down or workers_lost fault can hit. */
+enum fault_component {
+    COMPONENT_WEB,
+    COMPONENT_SMTP_OUT,
+    COMPONENT_PROCESSING,
+    COMPONENT_COUNT
 };
 
 enum fault_mode {
@@ -165,16 +185,31 @@ enum fault_mode {
 
 struct fault {
     enum fault_kind kind;
-    char *target;              /* host name */
+    char *target;              /* host or domain name; NULL for other kinds */
+    size_t provider;           /* provider_down, component_down, workers_lost */
+    enum fault_component component;  /* component_down, workers_lost */
+    int workers;               /* workers_lost: how many */
+    size_t from_region;        /* link_latency: the link, both directions */
+    size_t to_region;
+    sim_time added_latency;    /* link_latency: one-way */
     sim_time start;
     sim_time end;
-    enum fault_mode mode;
+    enum fault_mode mode;      /* host_down, provider_down */
 };
 
 struct output_params {
     sim_time sample_interval;  /* queue-depth and utilisation samples */
     bool message_rows;         /* one database row per message */
     bool plots;
+};
+
+/* Runaway limits (the `limits` section, models/scenario_limits.c), checked
+ * while the run goes on; 0 means no limit.  `mailsim run` options override
+ * them. */
+struct run_limits {
+    uint64_t max_events;       /* events run by the engine */
+    uint64_t max_in_flight;    /* messages created and not yet final */
+    uint64_t max_memory;       /* bytes of resident memory of the process */
 };
 
 struct scenario {
@@ -203,6 +238,13 @@ struct scenario {
     char *trace_path;          /* NULL: Poisson workload per provider */
 
     struct output_params output;
+    struct run_limits limits;
+
+    /* expect: the checks of `mailsim check`, loaded by
+     * models/scenario_expect.c.  NULL without an expect list. */
+    struct expectation *expectations;
+    size_t expectation_count;
+    /* end of expect */
 };
 
 /* Loads and validates a scenario.  On bad input prints

@@ -27,21 +27,29 @@ static bool take_token(struct token_bucket *bucket, const struct rate_limit *lim
     return true;
 }
 
+/* Picks a web server that is up (has a worker), or NULL when all are
+ * down: the balancer's health checks take a down server out of rotation. */
 static struct station *choose_web_server(struct provider_state *state)
 {
-    int servers = state->params->web.servers;
+    uint32_t servers = (uint32_t)state->params->web.servers;
 
     if (state->params->load_balancer.policy == LB_ROUND_ROBIN) {
-        struct station *station = &state->web_servers[state->next_web];
-        state->next_web = (state->next_web + 1) % (uint32_t)servers;
-        return station;
+        for (uint32_t tried = 0; tried < servers; tried++) {
+            struct station *station = &state->web_servers[state->next_web];
+            state->next_web = (state->next_web + 1) % servers;
+            if (station->workers > 0)
+                return station;
+        }
+        return NULL;
     }
     /* Least connections: the fewest requests in service or queued; ties go
      * to the lowest index, so the choice is deterministic. */
-    struct station *best = &state->web_servers[0];
-    for (int i = 1; i < servers; i++) {
+    struct station *best = NULL;
+    for (uint32_t i = 0; i < servers; i++) {
         struct station *station = &state->web_servers[i];
-        if (station->busy + station->length < best->busy + best->length)
+        if (station->workers == 0)
+            continue;
+        if (!best || station->busy + station->length < best->busy + best->length)
             best = station;
     }
     return best;
@@ -83,7 +91,10 @@ void send_path_submit(struct world *world, const struct submission *submission)
         reject_message(world, message, REASON_RATE_LIMIT);
         return;
     }
-    if (!station_offer(choose_web_server(state), message))
+    struct station *web_server = choose_web_server(state);
+    if (!web_server)
+        reject_message(world, message, REASON_WEB_UNAVAILABLE);
+    else if (!station_offer(web_server, message))
         reject_message(world, message, REASON_WEB_QUEUE_FULL);
 }
 

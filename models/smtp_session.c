@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -40,6 +41,8 @@ enum session_step {
     STEP_SCANNED,
     STEP_SENT_COPY,
     STEP_RESOLVED,
+    STEP_DNS_SERVFAIL,
+    STEP_DNS_TIMEOUT,
     STEP_CONNECT_FAILED,
     STEP_SERVER_ACCEPT,
     STEP_LINE_AT_SERVER,
@@ -60,7 +63,6 @@ struct smtp_session {
     size_t host_index;               /* MX host being tried */
     uint32_t server_provider;
     int server_slot;                 /* SMTP server at the receiver, or -1 */
-    sim_time one_way;
     sim_time attempt_start;
 
     struct smtp_client client;
@@ -236,6 +238,12 @@ void smtp_session_free_all(struct world *world)
 {
     while (world->live_sessions)
         free_session(world->live_sessions);
+}
+
+/* Latency to the server now: link faults can change it mid-session. */
+static sim_time one_way(const struct smtp_session *session)
+{
+    return world_one_way(session->world, session->sender->index, session->server_provider);
 }
 
 static const char *current_host(const struct smtp_session *session)
@@ -416,21 +424,31 @@ static void conclude_unreached(struct smtp_session *session, int code,
     end_session(session);
 }
 
-/* The domain has no MX host to try.  MODEL: the implicit MX of RFC 5321
- * section 5.1 (an address record of the domain itself) is not modelled,
- * so a domain without MX records bounces. */
-static void conclude_no_mx(struct smtp_session *session)
+/* The MX lookup settled the envelope's fate without a connection: a
+ * permanent answer bounces every recipient with `code` and `enhanced` as the
+ * reason given in the DSN; a temporary one defers them. */
+static void conclude_at_lookup(struct smtp_session *session, bool permanent, int code,
+                               const char *enhanced, enum outcome_reason reason)
 {
     struct world *world = session->world;
     struct envelope *envelope = session->envelope;
     struct message *message = envelope->message;
 
-    for (uint16_t i = 0; i < envelope->recipient_count; i++)
-        message->recipients[envelope->recipients[i]].attempts++;
-    record_attempt(session, 0, "", "MX lookup", "bounced");
-    bounce_recipients(world, message, envelope->recipients, envelope->recipient_count,
-                      REASON_NO_MX);
-    world_envelope_free(world, envelope);
+    session->attempt_start = engine_now(world->engine);
+    record_attempt(session, code, enhanced, "MX lookup", permanent ? "bounced" : "deferred");
+    for (uint16_t i = 0; i < envelope->recipient_count; i++) {
+        struct recipient *recipient = &message->recipients[envelope->recipients[i]];
+        recipient->attempts++;
+        recipient->reply_code = (int16_t)code;
+        snprintf(recipient->enhanced, sizeof recipient->enhanced, "%s", enhanced);
+    }
+    if (permanent) {
+        bounce_recipients(world, message, envelope->recipients,
+                          envelope->recipient_count, reason);
+        world_envelope_free(world, envelope);
+    } else {
+        defer_envelope(world, envelope);
+    }
     end_session(session);
 }
 
@@ -485,14 +503,8 @@ static void begin_connect(struct smtp_session *session)
     const struct provider *sender = session->sender->params;
     enum fault_mode mode;
 
-    if (session->host_index >= usable_hosts(session)) {
-        conclude_no_mx(session);
-        return;
-    }
     const char *host = current_host(session);
     session->server_provider = (uint32_t)scenario_find_host(world->scenario, host);
-    session->one_way = world_one_way(world, session->sender->index,
-                                     session->server_provider);
     session->attempt_start = engine_now(world->engine);
     session->server_recipient = 0;
     memset(session->server_accepted, 0,
@@ -501,34 +513,84 @@ static void begin_connect(struct smtp_session *session)
     if (world_host_down(world, host, session->attempt_start, &mode)) {
         /* A refusal (RST) comes back after one round trip; a silent host
          * costs the whole connect timeout (Postfix smtp_connect_timeout). */
-        sim_time delay = mode == FAULT_REFUSED ? 2 * session->one_way
+        sim_time delay = mode == FAULT_REFUSED ? 2 * one_way(session)
                                                : sender->smtp_out.connect_timeout;
         schedule_step(session, delay, STEP_CONNECT_FAILED);
         return;
     }
-    schedule_step(session, 3 * session->one_way, STEP_SERVER_ACCEPT);
+    schedule_step(session, 3 * one_way(session), STEP_SERVER_ACCEPT);
+}
+
+/* Acts on an MX answer, cached or fresh (RFC 5321 section 5.1): NXDOMAIN
+ * and a null MX are permanent, a domain without MX records or address
+ * record has no host to try, and otherwise the hosts are tried in order
+ * of preference. */
+static void use_answer(struct smtp_session *session)
+{
+    struct dns_answer *answer = &session->answer;
+
+    if (answer->rcode == DNS_NXDOMAIN) {
+        /* RFC 3463 X.1.2: bad destination system address. */
+        conclude_at_lookup(session, true, 550, "5.1.2", REASON_NXDOMAIN);
+        return;
+    }
+    if (answer->mx_count == 1 && strcmp(answer->mx[0].host, ".") == 0) {
+        /* RFC 7505 section 4.3: the domain accepts no mail; 556 5.1.10. */
+        conclude_at_lookup(session, true, 556, "5.1.10", REASON_NULL_MX);
+        return;
+    }
+    if (answer->mx_count == 0) {
+        conclude_at_lookup(session, true, 550, "5.1.2", REASON_NO_MX);
+        return;
+    }
+    pin_hosts(session);
+    dns_sort_mx(answer, session->sender->rng_dns);
+    session->host_index = 0;
+    begin_connect(session);
 }
 
 static void lookup_mx(struct smtp_session *session)
 {
     struct world *world = session->world;
     const struct envelope *envelope = session->envelope;
+    const struct resolver_params *resolver = &world->scenario->resolver;
     const char *domain = world->scenario->providers[envelope->to_provider]
                              .domains[envelope->to_domain];
+    sim_time now = engine_now(world->engine);
 
-    if (dns_cache_lookup(session->sender->dns_cache, domain,
-                         engine_now(world->engine), &session->answer)) {
-        pin_hosts(session);
-        dns_sort_mx(&session->answer, session->sender->rng_dns);
-        begin_connect(session);
+    if (dns_cache_lookup(session->sender->dns_cache, domain, now, &session->answer)) {
+        use_answer(session);
         return;
     }
-    schedule_step(session, world_sample_time(&world->scenario->resolver.latency,
-                                             session->sender->rng_dns),
+    /* A SERVFAIL comes back after the usual latency; a resolver that never
+     * answers costs each query its timeout (resolv.conf timeout and
+     * attempts).  Either is a temporary failure, and neither is cached. */
+    switch (world_dns_fault(world, domain, now)) {
+    case FAULT_DNS_SERVFAIL:
+        schedule_step(session, world_sample_time(&resolver->latency,
+                                                 session->sender->rng_dns),
+                      STEP_DNS_SERVFAIL);
+        return;
+    case FAULT_DNS_TIMEOUT:
+        schedule_step(session, resolver->timeout * resolver->attempts, STEP_DNS_TIMEOUT);
+        return;
+    default:
+        break;
+    }
+    schedule_step(session, world_sample_time(&resolver->latency, session->sender->rng_dns),
                   STEP_RESOLVED);
 }
 
-/* The resolver's answer: the zone's MX records, cached for their TTL. */
+static const struct dns_zone *find_zone(const struct scenario *scenario, const char *domain)
+{
+    for (size_t z = 0; z < scenario->zone_count; z++)
+        if (strcasecmp(scenario->zones[z].domain, domain) == 0)
+            return &scenario->zones[z];
+    return NULL;
+}
+
+/* The resolver's answer from the zone, cached for its TTL (a negative
+ * answer for the resolver's negative_ttl, RFC 2308). */
 static void resolved(struct smtp_session *session)
 {
     struct world *world = session->world;
@@ -536,25 +598,27 @@ static void resolved(struct smtp_session *session)
     const struct envelope *envelope = session->envelope;
     const char *domain = scenario->providers[envelope->to_provider]
                              .domains[envelope->to_domain];
+    const struct dns_zone *zone = find_zone(scenario, domain);
     struct dns_answer *answer = &session->answer;
 
     *answer = (struct dns_answer){.rcode = DNS_NXDOMAIN, .ttl = scenario->resolver.negative_ttl};
-    for (size_t z = 0; z < scenario->zone_count; z++) {
-        const struct dns_zone *zone = &scenario->zones[z];
-        if (strcmp(zone->domain, domain) != 0)
-            continue;
+    if (zone && !zone->nxdomain) {
         answer->rcode = DNS_NOERROR;
         answer->ttl = zone->ttl;
         for (size_t m = 0; m < zone->mx_count && m < DNS_MAX_MX; m++)
             answer->mx[answer->mx_count++] = (struct dns_mx){
                 .preference = zone->mx[m].preference, .host = zone->mx[m].host};
-        break;
+        if (zone->null_mx)
+            answer->mx[answer->mx_count++] = (struct dns_mx){.preference = 0, .host = "."};
+        else if (zone->mx_count == 0 && zone->address)
+            /* RFC 5321 section 5.1: the domain is its own implicit MX. */
+            answer->mx[answer->mx_count++] = (struct dns_mx){.preference = 0,
+                                                             .host = zone->domain};
     }
     if (scenario->resolver.cache)
         dns_cache_store(session->sender->dns_cache, domain, answer,
                         engine_now(world->engine));
-    dns_sort_mx(answer, session->sender->rng_dns);
-    begin_connect(session);
+    use_answer(session);
 }
 
 /* Points the answer's host names at the scenario's own strings, which live
@@ -566,6 +630,8 @@ static void pin_hosts(struct smtp_session *session)
 
     for (size_t m = 0; m < answer->mx_count; m++) {
         int provider = scenario_find_host(scenario, answer->mx[m].host);
+        if (provider < 0)
+            continue;
         const struct smtp_in_params *smtp_in = &scenario->providers[provider].smtp_in;
         for (size_t h = 0; h < smtp_in->host_count; h++)
             if (strcmp(smtp_in->hosts[h], answer->mx[m].host) == 0)
@@ -578,7 +644,7 @@ static void send_reply(struct smtp_session *session)
     const struct provider *receiver = receiver_params(session);
     sim_time delay = world_sample_time(&receiver->smtp_in.command_time,
                                        receiver_rng(session)) +
-                     session->one_way +
+                     one_way(session) +
                      world_transfer_time(session->world, session->reply_length);
     schedule_step(session, delay, STEP_REPLY_AT_CLIENT);
 }
@@ -660,13 +726,13 @@ static void handle_output(struct smtp_session *session,
         memcpy(session->line, out->line, out->line_length);
         session->line_length = out->line_length;
         arm_timeout(session);
-        schedule_step(session, session->one_way +
+        schedule_step(session, one_way(session) +
                       world_transfer_time(world, out->line_length),
                       STEP_LINE_AT_SERVER);
         break;
     case SMTP_CLIENT_ACTION_SEND_BODY:
         arm_timeout(session);
-        schedule_step(session, session->one_way +
+        schedule_step(session, one_way(session) +
                       world_transfer_time(world, out->body_size + out->line_length),
                       STEP_BODY_AT_SERVER);
         break;
@@ -761,6 +827,12 @@ static void on_step(struct engine *engine, void *object, uint64_t step)
         return;
     case STEP_RESOLVED:
         resolved(session);
+        return;
+    case STEP_DNS_SERVFAIL:
+        conclude_at_lookup(session, false, 0, "4.4.3", REASON_NONE);
+        return;
+    case STEP_DNS_TIMEOUT:
+        conclude_at_lookup(session, false, 0, "4.4.3", REASON_NONE);
         return;
     case STEP_CONNECT_FAILED:
         /* A refused or silent host is a temporary, connection-level

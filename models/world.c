@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "models/dns.h"
 #include "models/report.h"
+#include "models/run_control.h"
 #include "models/trace.h"
 #include "models/workload.h"
 #include "sim/rng.h"
@@ -37,11 +39,41 @@ sim_time world_sample_time(const struct dist *dist, gsl_rng *rng)
     return seconds > 0 ? sim_time_from_seconds(seconds) : 0;
 }
 
+static bool fault_active(const struct fault *fault, sim_time now)
+{
+    return fault->start <= now && now < fault->end;
+}
+
 sim_time world_one_way(const struct world *world, uint32_t from, uint32_t to)
 {
     const struct scenario *scenario = world->scenario;
-    return scenario_latency(scenario, scenario->providers[from].region,
-                            scenario->providers[to].region);
+    size_t a = scenario->providers[from].region;
+    size_t b = scenario->providers[to].region;
+    sim_time latency = scenario_latency(scenario, a, b);
+    sim_time now = engine_now(world->engine);
+
+    for (size_t i = 0; i < scenario->fault_count; i++) {
+        const struct fault *fault = &scenario->faults[i];
+        if (fault->kind != FAULT_LINK_LATENCY || !fault_active(fault, now))
+            continue;
+        if ((fault->from_region == a && fault->to_region == b) ||
+            (fault->from_region == b && fault->to_region == a))
+            latency += fault->added_latency;
+    }
+    return latency;
+}
+
+enum fault_kind world_dns_fault(const struct world *world, const char *domain,
+                                sim_time now)
+{
+    const struct scenario *scenario = world->scenario;
+    for (size_t i = 0; i < scenario->fault_count; i++) {
+        const struct fault *fault = &scenario->faults[i];
+        if ((fault->kind == FAULT_DNS_SERVFAIL || fault->kind == FAULT_DNS_TIMEOUT) &&
+            fault_active(fault, now) && strcasecmp(fault->target, domain) == 0)
+            return fault->kind;
+    }
+    return FAULT_KIND_COUNT;
 }
 
 sim_time world_transfer_time(const struct world *world, uint64_t bytes)
@@ -55,8 +87,12 @@ bool world_host_down(const struct world *world, const char *host, sim_time now,
     const struct scenario *scenario = world->scenario;
     for (size_t i = 0; i < scenario->fault_count; i++) {
         const struct fault *fault = &scenario->faults[i];
-        if (fault->kind == FAULT_HOST_DOWN && fault->start <= now && now < fault->end &&
-            strcmp(fault->target, host) == 0) {
+        if (!fault_active(fault, now))
+            continue;
+        bool hit = (fault->kind == FAULT_HOST_DOWN && strcasecmp(fault->target, host) == 0) ||
+                   (fault->kind == FAULT_PROVIDER_DOWN &&
+                    scenario_find_host(scenario, host) == (int)fault->provider);
+        if (hit) {
             *mode = fault->mode;
             return true;
         }
@@ -363,13 +399,15 @@ static void run_in_slices(struct world *world, world_progress_fn progress,
 
     for (;;) {
         until = end - until > slice ? until + slice : end;
-        enum engine_stop_reason reason = engine_run(world->engine, until);
+        enum engine_stop_reason reason = run_control_run_until(world, until);
         if (progress)
             progress(context, world);
         if (reason != ENGINE_STOP_TIME || until == end)
             return;
     }
 }
+
+static void schedule_faults(struct world *world);
 
 bool world_run(struct world *world, world_progress_fn progress, void *context)
 {
@@ -386,9 +424,65 @@ bool world_run(struct world *world, world_progress_fn progress, void *context)
                                    on_workload_arrival, state, 0);
         }
     }
+    schedule_faults(world);
     engine_schedule(world->engine, 0, on_sample, world, 0);
     run_in_slices(world, progress, context);
     return !world->trace_failed;
+}
+
+/* Sets each component's workers from its configured count and the faults
+ * active on it. */
+static void apply_component_faults(struct provider_state *state)
+{
+    const struct provider *params = state->params;
+    int configured[COMPONENT_COUNT] = {
+        [COMPONENT_WEB] = params->web.servers,
+        [COMPONENT_SMTP_OUT] = params->smtp_out.workers,
+        [COMPONENT_PROCESSING] = params->processing.workers,
+    };
+    int effective[COMPONENT_COUNT];
+    for (int c = 0; c < COMPONENT_COUNT; c++) {
+        int left = configured[c] - state->workers_lost[c];
+        effective[c] = state->components_down[c] > 0 || left < 0 ? 0 : left;
+    }
+    /* Each web server is a one-worker station: the first `effective` of
+     * them serve, the others are down. */
+    for (int i = 0; i < params->web.servers; i++)
+        station_set_workers(&state->web_servers[i], i < effective[COMPONENT_WEB] ? 1 : 0);
+    station_set_workers(&state->outgoing, effective[COMPONENT_SMTP_OUT]);
+    station_set_workers(&state->processing, effective[COMPONENT_PROCESSING]);
+}
+
+/* Starts (argument 1) or ends (argument 0) a component_down or
+ * workers_lost fault. */
+static void on_component_fault(struct engine *engine, void *object, uint64_t starts)
+{
+    struct fault_event *event = object;
+    const struct fault *fault = event->fault;
+    struct provider_state *state = &event->world->providers[fault->provider];
+    int sign = starts ? 1 : -1;
+
+    if (fault->kind == FAULT_COMPONENT_DOWN)
+        state->components_down[fault->component] += sign;
+    else
+        state->workers_lost[fault->component] += sign * fault->workers;
+    apply_component_faults(state);
+}
+
+static void schedule_faults(struct world *world)
+{
+    const struct scenario *scenario = world->scenario;
+    world->fault_events = checked_calloc(scenario->fault_count, sizeof *world->fault_events);
+    for (size_t i = 0; i < scenario->fault_count; i++) {
+        const struct fault *fault = &scenario->faults[i];
+        if (fault->kind != FAULT_COMPONENT_DOWN && fault->kind != FAULT_WORKERS_LOST)
+            continue;
+        world->fault_events[i] = (struct fault_event){.world = world, .fault = fault};
+        engine_schedule_at(world->engine, fault->start, on_component_fault,
+                           &world->fault_events[i], 1);
+        engine_schedule_at(world->engine, fault->end, on_component_fault,
+                           &world->fault_events[i], 0);
+    }
 }
 
 static void free_provider(struct provider_state *state)
@@ -456,6 +550,7 @@ void world_free(struct world *world)
     if (world->trace)
         trace_reader_free(world->trace);
     free(world->next_trace);
+    free(world->fault_events);
     engine_free(world->engine);
     free(world);
 }

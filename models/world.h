@@ -14,6 +14,7 @@
 #ifndef MAILSIM_WORLD_H
 #define MAILSIM_WORLD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -100,6 +101,10 @@ struct provider_state {
     struct workload_source *workload;
     struct submission *next_submission;
 
+    /* Active component_down and workers_lost faults, per component. */
+    int components_down[COMPONENT_COUNT];
+    int workers_lost[COMPONENT_COUNT];
+
     /* Sampled every output.sample_interval, for the plots. */
     struct series web_queue;        /* submissions waiting, all web servers */
     struct series outgoing_queue;
@@ -114,6 +119,12 @@ enum latency_path {
     PATH_LOCAL,                     /* recipient at the sender's provider */
     PATH_EXTERNAL,
     PATH_COUNT
+};
+
+/* A scheduled component_down or workers_lost fault. */
+struct fault_event {
+    struct world *world;
+    const struct fault *fault;
 };
 
 struct world {
@@ -131,6 +142,7 @@ struct world {
     struct inbound *live_inbound;
     struct smtp_session *live_sessions;
     struct submission *next_trace;  /* read ahead from the trace */
+    struct fault_event *fault_events;  /* one per scenario fault */
 
     /* Per recipient: submission to mailbox, and submission to reader. */
     struct histogram *stored_latency[PATH_COUNT];
@@ -142,6 +154,11 @@ struct world {
     uint64_t recipients_delivered;
     uint64_t recipients_bounced;
     uint64_t junk;
+
+    /* Stopping early (models/run_control.c). */
+    volatile sig_atomic_t *interrupt;  /* set by a signal handler; NULL: none */
+    const char *stop_reason;        /* NULL after a full run, else the status */
+    uint64_t next_memory_check;     /* event count of the next measurement */
 };
 
 /* send_path.c */
@@ -175,8 +192,9 @@ struct world *world_new(const struct scenario *scenario, struct report *report);
 typedef void (*world_progress_fn)(void *context, const struct world *world);
 
 /* Runs the scenario to the end, calling `progress` (may be NULL) every
- * 1/1000 of the duration of simulated time.  Returns false if the trace
- * file had an error (already printed). */
+ * 1/1000 of the duration of simulated time.  A signal or a run limit ends
+ * it early with world->stop_reason set (models/run_control.h).  Returns
+ * false if the trace file had an error (already printed). */
 bool world_run(struct world *world, world_progress_fn progress, void *context);
 /* Reports the messages still in flight when the run ended. */
 void world_report_unfinished(struct world *world);
@@ -199,12 +217,19 @@ struct inbound *world_inbound_new(struct world *world, struct message *message,
                                   uint32_t provider, uint16_t count);
 void world_envelope_free(struct world *world, struct envelope *envelope);
 void world_inbound_free(struct world *world, struct inbound *inbound);
+/* One-way latency between two providers' regions now, with any
+ * link_latency fault added. */
 sim_time world_one_way(const struct world *world, uint32_t from, uint32_t to);
 /* Time to send `bytes` over a link at the scenario's bandwidth. */
 sim_time world_transfer_time(const struct world *world, uint64_t bytes);
 sim_time world_sample_time(const struct dist *dist, gsl_rng *rng);
-/* Returns true if a host_down fault covers `host` at `now`, with its mode. */
+/* Returns true if a host_down or provider_down fault covers `host` at
+ * `now`, with its mode. */
 bool world_host_down(const struct world *world, const char *host, sim_time now,
                      enum fault_mode *mode);
+/* The active DNS fault for `domain` at `now` (FAULT_DNS_SERVFAIL or
+ * FAULT_DNS_TIMEOUT), or FAULT_KIND_COUNT when there is none. */
+enum fault_kind world_dns_fault(const struct world *world, const char *domain,
+                                sim_time now);
 
 #endif

@@ -16,4 +16,8 @@ enum cli_exit_status {
 /* mailsim run SCENARIO [-o DIR] [--seed N] [--dry-run] */
 int cli_run(int argc, char **argv);
 
+/* mailsim check SCENARIO [-o DIR] [--seed N]: a run, then the scenario's
+ * expectations (docs/expectations.md); 1 when one fails. */
+int cli_check(int argc, char **argv);
+
 #endif

@@ -101,9 +101,15 @@ bool engine_cancel(struct engine *engine, event_handle handle)
  * returns because of it. */
 enum engine_stop_reason engine_run(struct engine *engine, sim_time until)
 {
+    return engine_run_bounded(engine, until, UINT64_MAX);
+}
+
+enum engine_stop_reason engine_run_bounded(struct engine *engine, sim_time until,
+                                           uint64_t max_events)
+{
     struct event event;
 
-    for (;;) {
+    for (uint64_t ran = 0;; ran++) {
         if (engine->stop_requested) {
             engine->stop_requested = false;
             return ENGINE_STOP_REQUESTED;
@@ -112,6 +118,8 @@ enum engine_stop_reason engine_run(struct engine *engine, sim_time until)
             return ENGINE_STOP_EMPTY;
         if (event_queue_peek_time(engine->queue) > until)
             return ENGINE_STOP_TIME;
+        if (ran == max_events)
+            return ENGINE_STOP_EVENTS;
 
         event_queue_pop(engine->queue, &event);
         engine->now = event.time;

@@ -21,6 +21,7 @@ enum engine_stop_reason {
     ENGINE_STOP_EMPTY,      /* no events left */
     ENGINE_STOP_TIME,       /* the next event is later than the time limit */
     ENGINE_STOP_REQUESTED,  /* engine_stop was called from an event */
+    ENGINE_STOP_EVENTS,     /* engine_run_bounded ran its maximum of events */
 };
 
 struct engine *engine_new(void);
@@ -44,6 +45,12 @@ bool engine_cancel(struct engine *engine, event_handle handle);
 /* Runs events until none is left, the next one is later than `until`
  * (the clock then stays at the last event run), or engine_stop is called. */
 enum engine_stop_reason engine_run(struct engine *engine, sim_time until);
+
+/* Like engine_run, but also returns after running `max_events` events, so
+ * that a caller can check something between chunks of a long run without
+ * changing the order or times of events. */
+enum engine_stop_reason engine_run_bounded(struct engine *engine, sim_time until,
+                                           uint64_t max_events);
 
 /* Asks engine_run to return after the current event. */
 void engine_stop(struct engine *engine);

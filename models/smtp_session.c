@@ -57,7 +57,9 @@ struct smtp_session {
     struct smtp_session *live_next;
     struct world *world;
     struct provider_state *sender;
-    struct envelope *envelope;
+    struct envelope *envelope;       /* freed before the session ends when
+                                        no recipient is left to retry */
+    struct message *message;         /* held until the session ends */
 
     struct dns_answer answer;
     size_t host_index;               /* MX host being tried */
@@ -210,6 +212,7 @@ void smtp_session_start(struct station *station, void *job)
         world->live_sessions->live_prev = session;
     world->live_sessions = session;
 
+    session->message = envelope->message;
     world_hold_message(world, envelope->message);
     for (uint16_t i = 0; i < count; i++)
         world_set_phase(world, envelope->message, envelope->recipients[i], PHASE_ACTIVE);
@@ -343,7 +346,7 @@ static void defer_envelope(struct world *world, struct envelope *envelope)
 static void end_session(struct smtp_session *session)
 {
     struct world *world = session->world;
-    struct message *message = session->envelope->message;
+    struct message *message = session->message;
     struct station *outgoing = &session->sender->outgoing;
 
     engine_cancel(world->engine, session->timeout);
@@ -739,6 +742,7 @@ static void handle_output(struct smtp_session *session,
     case SMTP_CLIENT_ACTION_CLOSE:
     case SMTP_CLIENT_ACTION_NONE:
         break;
+    case SMTP_CLIENT_ACTION_START_TLS:  /* only with envelope starttls */
     case SMTP_CLIENT_ACTION_COUNT:
         abort();
     }

@@ -1,4 +1,5 @@
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "models/smtp_client.h"
@@ -364,7 +365,16 @@ END_TEST
 
 START_TEST(timeout_in_every_state)
 {
-    for (int state = SMTP_CLIENT_GREETING; state < SMTP_CLIENT_DONE; state++) {
+    /* The states of a plain session; STARTTLS, RSET and IDLE have tests
+     * of their own. */
+    static const enum smtp_client_state states[] = {
+        SMTP_CLIENT_GREETING, SMTP_CLIENT_EHLO, SMTP_CLIENT_HELO,
+        SMTP_CLIENT_MAIL, SMTP_CLIENT_RCPT, SMTP_CLIENT_DATA,
+        SMTP_CLIENT_BODY, SMTP_CLIENT_QUIT,
+    };
+
+    for (size_t k = 0; k < sizeof states / sizeof *states; k++) {
+        enum smtp_client_state state = states[k];
         struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
         struct smtp_client client;
         struct smtp_client_output out;
@@ -372,7 +382,7 @@ START_TEST(timeout_in_every_state)
             &client.result.recipients[0];
 
         smtp_client_init(&client, &envelope);
-        advance_to(&client, (enum smtp_client_state)state, &out);
+        advance_to(&client, state, &out);
         smtp_client_on_timeout(&client, &out);
 
         ck_assert_int_eq(client.state, SMTP_CLIENT_DONE);
@@ -621,6 +631,814 @@ START_TEST(state_names_and_phrases)
 }
 END_TEST
 
+/* Feeds the greeting and an EHLO reply announcing `extensions` (lines
+ * after the server name, each with CRLF), leaving the output of the EHLO
+ * reply in `out`. */
+static void greet_with(struct smtp_client *client, const char *extensions,
+                       struct smtp_client_output *out)
+{
+    char wire[1024];
+
+    feed(client, "220 mx.example.org ESMTP\r\n", out);
+    snprintf(wire, sizeof wire, "250-mx.example.org\r\n%s", extensions);
+    feed(client, wire, out);
+}
+
+#define ALL_EXTENSIONS                                                       \
+    "250-PIPELINING\r\n250-SIZE 10000\r\n250-8BITMIME\r\n"                   \
+    "250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n"
+
+START_TEST(ehlo_extensions_recorded)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, ALL_EXTENSIONS, &out);
+    ck_assert(client.extensions.pipelining);
+    ck_assert(client.extensions.size);
+    ck_assert_uint_eq(client.extensions.size_limit, 10000);
+    ck_assert(client.extensions.eight_bit_mime);
+    ck_assert(client.extensions.enhanced_status_codes);
+    ck_assert(client.extensions.starttls);
+    /* No option is on: a plain MAIL, no STARTTLS. */
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+    ck_assert_uint_eq(out.command_count, 1);
+}
+END_TEST
+
+START_TEST(helo_fallback_has_no_extensions)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.declare_size = true;
+    envelope.pipelining = true;
+    smtp_client_init(&client, &envelope);
+    feed(&client, "220 mx\r\n", &out);
+    feed(&client, "502 5.5.1 no EHLO\r\n", &out);
+    ck_assert_str_eq(out.line, "HELO out.sender.test\r\n");
+    feed(&client, "250 mx\r\n", &out);
+    ck_assert(!client.extensions.size);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+    ck_assert_uint_eq(out.command_count, 1);
+}
+END_TEST
+
+START_TEST(size_declared_when_announced)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.declare_size = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 SIZE 10000\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test> SIZE=1234\r\n");
+
+    /* Not announced: no parameter. */
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 8BITMIME\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+
+    /* Announced but not requested by the envelope. */
+    envelope.declare_size = false;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 SIZE 10000\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+}
+END_TEST
+
+START_TEST(size_refusal_is_permanent)
+{
+    struct smtp_client_envelope envelope = make_envelope(three_recipients, 3);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.declare_size = true;
+    envelope.size = 20000;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 SIZE 10000\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test> SIZE=20000\r\n");
+    feed(&client, "552 5.3.4 Message size exceeds fixed maximum message "
+                  "size\r\n", &out);
+
+    /* No RCPT, no DATA, no body: straight to QUIT (RFC 1870 6.2). */
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_SEND_LINE);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    ck_assert_int_eq(client.result.scope, FAILURE_SCOPE_MESSAGE);
+    ck_assert_int_eq(client.result.failed_state, SMTP_CLIENT_MAIL);
+    ck_assert_int_eq(client.result.code, 552);
+    for (size_t i = 0; i < 3; i++) {
+        const struct smtp_client_recipient *r = &client.result.recipients[i];
+
+        ck_assert_int_eq(r->status, SMTP_CLIENT_RCPT_PERMANENT);
+        ck_assert_int_eq(r->scope, FAILURE_SCOPE_MESSAGE);
+        ck_assert_int_eq(r->enhanced_subject, 3);
+        ck_assert_int_eq(r->enhanced_detail, 4);
+    }
+}
+END_TEST
+
+START_TEST(eight_bit_body_parameter)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.eight_bit = true;
+    envelope.declare_size = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250-SIZE\r\n250 8BITMIME\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test> SIZE=1234 "
+                               "BODY=8BITMIME\r\n");
+
+    envelope.declare_size = false;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 8BITMIME\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test> "
+                               "BODY=8BITMIME\r\n");
+
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 SIZE 100\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+}
+END_TEST
+
+START_TEST(pipelined_group_in_order)
+{
+    struct smtp_client_envelope envelope = make_envelope(three_recipients, 3);
+    struct smtp_client client;
+    struct smtp_client_output out;
+    const struct smtp_client_recipient *r = client.result.recipients;
+
+    envelope.pipelining = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 PIPELINING\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_SEND_LINE);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n"
+                               "RCPT TO:<bob@example.org>\r\n"
+                               "RCPT TO:<carol@example.org>\r\n"
+                               "RCPT TO:<dave@example.org>\r\n"
+                               "DATA\r\n");
+    ck_assert_uint_eq(out.line_length, strlen(out.line));
+    ck_assert_uint_eq(out.command_count, 5);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_MAIL);
+
+    /* RFC 2920 3.1: replies are matched to the commands in order. */
+    feed(&client, "250 2.1.0 Ok\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_NONE);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_RCPT);
+    ck_assert_uint_eq(client.next_recipient, 0);
+    feed(&client, "250 2.1.5 Ok\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_NONE);
+    ck_assert_uint_eq(client.next_recipient, 1);
+    feed(&client, "550 5.1.1 unknown\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_NONE);
+    feed(&client, "250 2.1.5 Ok\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_NONE);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_DATA);
+    feed(&client, "354 go ahead\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_SEND_BODY);
+    ck_assert_uint_eq(out.body_size, 1234);
+    feed(&client, "250 2.0.0 queued\r\n", &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    feed(&client, "221 2.0.0 Bye\r\n", &out);
+
+    ck_assert_ptr_eq(out.result, &client.result);
+    ck_assert_int_eq(r[0].status, SMTP_CLIENT_RCPT_ACCEPTED);
+    ck_assert_int_eq(r[1].status, SMTP_CLIENT_RCPT_PERMANENT);
+    ck_assert_int_eq(r[1].scope, FAILURE_SCOPE_RECIPIENT);
+    ck_assert_int_eq(r[2].status, SMTP_CLIENT_RCPT_ACCEPTED);
+    ck_assert_uint_eq(client.result.accepted_count, 2);
+    ck_assert_uint_eq(client.result.transaction_count, 1);
+}
+END_TEST
+
+START_TEST(pipelining_needs_both_sides)
+{
+    struct smtp_client_envelope envelope = make_envelope(three_recipients, 3);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.pipelining = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 SIZE 100\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+
+    envelope.pipelining = false;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 PIPELINING\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+    ck_assert_uint_eq(out.command_count, 1);
+}
+END_TEST
+
+/* Runs a pipelined 2-recipient session whose RCPTs are both refused, up
+ * to the reply to DATA. */
+static void pipeline_refused_rcpts(struct smtp_client *client,
+                                   struct smtp_client_envelope *envelope,
+                                   struct smtp_client_output *out)
+{
+    *envelope = make_envelope(three_recipients, 2);
+    envelope->pipelining = true;
+    smtp_client_init(client, envelope);
+    greet_with(client, "250 PIPELINING\r\n", out);
+    ck_assert_uint_eq(out->command_count, 4);
+    feed(client, "250 2.1.0 Ok\r\n", out);
+    feed(client, "550 5.1.1 unknown\r\n", out);
+    feed(client, "450 4.2.1 busy\r\n", out);
+    ck_assert_int_eq(client->state, SMTP_CLIENT_DATA);
+}
+
+START_TEST(pipelined_data_refused_no_body)
+{
+    static const char *const refusals[] = {
+        "554 5.5.1 No valid recipients\r\n",
+        "503 Error: need RCPT command\r\n",
+    };
+
+    for (size_t i = 0; i < 2; i++) {
+        struct smtp_client_envelope envelope;
+        struct smtp_client client;
+        struct smtp_client_output out;
+
+        pipeline_refused_rcpts(&client, &envelope, &out);
+        feed(&client, refusals[i], &out);
+        ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_SEND_LINE);
+        ck_assert_str_eq(out.line, "QUIT\r\n");
+        /* As without pipelining: each recipient has its RCPT reply. */
+        ck_assert_int_eq(client.result.scope, FAILURE_SCOPE_NONE);
+        ck_assert_int_eq(client.result.recipients[0].status,
+                         SMTP_CLIENT_RCPT_PERMANENT);
+        ck_assert_int_eq(client.result.recipients[1].status,
+                         SMTP_CLIENT_RCPT_TRANSIENT);
+        ck_assert_int_eq(client.result.recipients[1].code, 450);
+        ck_assert(client.transaction_open);
+    }
+}
+END_TEST
+
+START_TEST(pipelined_354_without_recipient)
+{
+    struct smtp_client_envelope envelope;
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    pipeline_refused_rcpts(&client, &envelope, &out);
+    /* RFC 2920 3.1: a 354 nobody asked for gets a single dot. */
+    feed(&client, "354 go ahead anyway\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_SEND_BODY);
+    ck_assert_uint_eq(out.body_size, 0);
+    ck_assert_str_eq(out.line, ".\r\n");
+    feed(&client, "250 2.0.0 empty message\r\n", &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    ck_assert_uint_eq(client.result.accepted_count, 0);
+    ck_assert_int_eq(client.result.recipients[0].status,
+                     SMTP_CLIENT_RCPT_PERMANENT);
+    ck_assert(!client.transaction_open);
+}
+END_TEST
+
+START_TEST(pipelined_mail_refused_drains)
+{
+    struct smtp_client_envelope envelope = make_envelope(three_recipients, 2);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.pipelining = true;
+    envelope.declare_size = true;
+    envelope.size = 50000;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250-PIPELINING\r\n250 SIZE 10000\r\n", &out);
+    ck_assert_uint_eq(out.command_count, 4);
+    feed(&client, "552 5.3.4 too big\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_NONE);
+    /* The RCPT and DATA replies of the group are read and ignored. */
+    feed(&client, "503 5.5.1 need MAIL\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_NONE);
+    feed(&client, "503 5.5.1 need MAIL\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_NONE);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_DATA);
+    feed(&client, "503 5.5.1 need MAIL\r\n", &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(client.result.recipients[i].status,
+                         SMTP_CLIENT_RCPT_PERMANENT);
+        ck_assert_int_eq(client.result.recipients[i].scope,
+                         FAILURE_SCOPE_MESSAGE);
+        ck_assert_int_eq(client.result.recipients[i].code, 552);
+    }
+    ck_assert_int_eq(client.result.failed_state, SMTP_CLIENT_MAIL);
+}
+END_TEST
+
+START_TEST(pipelined_421_mid_group)
+{
+    struct smtp_client_envelope envelope = make_envelope(three_recipients, 3);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.pipelining = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 PIPELINING\r\n", &out);
+    feed(&client, "250 2.1.0 Ok\r\n", &out);
+    feed(&client, "250 2.1.5 Ok\r\n", &out);
+    feed(&client, "421 4.3.2 shutting down\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_CLOSE);
+    ck_assert(smtp_client_done(&client));
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(client.result.recipients[i].scope,
+                         FAILURE_SCOPE_SESSION);
+}
+END_TEST
+
+START_TEST(pipelined_group_split)
+{
+    static char addresses[SMTP_CLIENT_MAX_RECIPIENTS][260];
+    const char *recipients[SMTP_CLIENT_MAX_RECIPIENTS];
+    struct smtp_client_envelope envelope;
+    struct smtp_client client;
+    struct smtp_client_output out;
+    size_t first_group;
+    size_t total = 0;
+    size_t groups = 0;
+
+    /* 100 RCPT lines of about 250 bytes do not fit in one output. */
+    for (size_t i = 0; i < SMTP_CLIENT_MAX_RECIPIENTS; i++) {
+        memset(addresses[i], 'a', 230);
+        snprintf(addresses[i] + 230, 30, "%03zu@example.org", i);
+        recipients[i] = addresses[i];
+    }
+    envelope = make_envelope(recipients, SMTP_CLIENT_MAX_RECIPIENTS);
+    envelope.pipelining = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 PIPELINING\r\n", &out);
+    ck_assert_uint_le(out.line_length, SMTP_CLIENT_OUTPUT_MAX);
+    ck_assert_ptr_null(strstr(out.line, "DATA\r\n"));
+    first_group = out.command_count - 1;
+    ck_assert_uint_gt(first_group, 10);
+    ck_assert_uint_lt(first_group, SMTP_CLIENT_MAX_RECIPIENTS);
+
+    feed(&client, "250 2.1.0 Ok\r\n", &out);
+    while (client.state == SMTP_CLIENT_RCPT) {
+        feed(&client, "250 2.1.5 Ok\r\n", &out);
+        total++;
+        if (out.action == SMTP_CLIENT_ACTION_SEND_LINE) {
+            char expected[300];
+            bool has_data = strstr(out.line, "DATA\r\n") != NULL;
+
+            /* The next group: the following RCPTs, and DATA after the
+             * last one. */
+            snprintf(expected, sizeof expected, "RCPT TO:<%s>\r\n",
+                     addresses[total]);
+            ck_assert_int_eq(strncmp(out.line, expected, strlen(expected)),
+                             0);
+            ck_assert_uint_le(out.line_length, SMTP_CLIENT_OUTPUT_MAX);
+            ck_assert_uint_eq(total + out.command_count - has_data
+                                  == SMTP_CLIENT_MAX_RECIPIENTS,
+                              has_data);
+            groups++;
+        }
+    }
+    ck_assert_uint_ge(groups, 2);
+    ck_assert_uint_eq(total, SMTP_CLIENT_MAX_RECIPIENTS);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_DATA);
+    feed(&client, "354 go\r\n", &out);
+    feed(&client, "250 2.0.0 Ok\r\n", &out);
+    ck_assert_uint_eq(client.result.accepted_count, SMTP_CLIENT_MAX_RECIPIENTS);
+    ck_assert_uint_eq(client.result.transaction_count, 1);
+}
+END_TEST
+
+START_TEST(starttls_then_ehlo_again)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.starttls = true;
+    envelope.declare_size = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, ALL_EXTENSIONS, &out);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_STARTTLS);
+    ck_assert_str_eq(out.line, "STARTTLS\r\n");
+    ck_assert_int_eq(smtp_client_current_timeout(&client), 5 * SIM_MIN);
+
+    feed(&client, "220 2.0.0 Ready to start TLS\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_START_TLS);
+    ck_assert_str_eq(out.line, "EHLO out.sender.test\r\n");
+    ck_assert_uint_eq(out.command_count, 1);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_EHLO);
+    ck_assert(client.tls_active);
+    /* RFC 3207 4.2: what the server announced before TLS is discarded. */
+    ck_assert(!client.extensions.size);
+
+    feed(&client, "250-mx.example.org\r\n250 SIZE 20000\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test> SIZE=1234\r\n");
+    ck_assert_uint_eq(client.extensions.size_limit, 20000);
+    advance_to(&client, SMTP_CLIENT_DONE, &out);
+    ck_assert_uint_eq(client.result.accepted_count, 1);
+    ck_assert(client.result.tls);
+}
+END_TEST
+
+START_TEST(starttls_refused_goes_on)
+{
+    static const char *const refusals[] = {
+        "454 4.7.0 TLS not available due to temporary reason\r\n",
+        "502 5.5.1 Command not implemented\r\n",
+    };
+
+    for (size_t i = 0; i < 2; i++) {
+        struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+        struct smtp_client client;
+        struct smtp_client_output out;
+
+        envelope.starttls = true;
+        smtp_client_init(&client, &envelope);
+        greet_with(&client, "250 STARTTLS\r\n", &out);
+        feed(&client, refusals[i], &out);
+        /* RFC 3207 section 4: without require_tls, go on in clear. */
+        ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+        advance_to(&client, SMTP_CLIENT_DONE, &out);
+        ck_assert_uint_eq(client.result.accepted_count, 1);
+        ck_assert(!client.result.tls);
+    }
+}
+END_TEST
+
+START_TEST(require_tls_454_defers)
+{
+    struct smtp_client_envelope envelope = make_envelope(three_recipients, 2);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.require_tls = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 STARTTLS\r\n", &out);
+    ck_assert_str_eq(out.line, "STARTTLS\r\n");
+    feed(&client, "454 4.7.0 TLS not available due to temporary reason\r\n",
+         &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    for (size_t i = 0; i < 2; i++) {
+        const struct smtp_client_recipient *r = &client.result.recipients[i];
+
+        ck_assert_int_eq(r->status, SMTP_CLIENT_RCPT_TRANSIENT);
+        ck_assert_int_eq(r->scope, FAILURE_SCOPE_SESSION);
+        ck_assert_int_eq(r->code, 454);
+        ck_assert_int_eq(r->enhanced_subject, 7);
+        ck_assert_int_eq(r->enhanced_detail, 0);
+    }
+    ck_assert_int_eq(client.result.cause, SMTP_CLIENT_CAUSE_REPLY);
+    ck_assert_int_eq(client.result.failed_state, SMTP_CLIENT_STARTTLS);
+}
+END_TEST
+
+START_TEST(require_tls_not_announced)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+    const struct smtp_client_recipient *r = &client.result.recipients[0];
+
+    envelope.require_tls = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 PIPELINING\r\n", &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    ck_assert_int_eq(client.result.cause, SMTP_CLIENT_CAUSE_NO_TLS);
+    ck_assert_int_eq(client.result.reply_class, SMTP_REPLY_TRANSIENT);
+    ck_assert_int_eq(r->status, SMTP_CLIENT_RCPT_TRANSIENT);
+    ck_assert_int_eq(r->code, 0);
+    ck_assert_int_eq(r->enhanced_class, 4);
+    ck_assert_int_eq(r->enhanced_subject, 7);
+    ck_assert_int_eq(r->enhanced_detail, 4);
+}
+END_TEST
+
+START_TEST(starttls_state_replies)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.starttls = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 STARTTLS\r\n", &out);
+    feed(&client, "421 4.3.2 closing\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_CLOSE);
+    ck_assert_int_eq(client.result.scope, FAILURE_SCOPE_SESSION);
+
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 STARTTLS\r\n", &out);
+    smtp_client_on_timeout(&client, &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_CLOSE);
+    ck_assert_int_eq(client.result.failed_state, SMTP_CLIENT_STARTTLS);
+    ck_assert_int_eq(client.result.cause, SMTP_CLIENT_CAUSE_TIMEOUT);
+}
+END_TEST
+
+START_TEST(too_many_recipients_next_transaction)
+{
+    struct smtp_client_envelope envelope = make_envelope(three_recipients, 3);
+    struct smtp_client client;
+    struct smtp_client_output out;
+    const struct smtp_client_recipient *r = client.result.recipients;
+
+    smtp_client_init(&client, &envelope);
+    advance_to(&client, SMTP_CLIENT_RCPT, &out);
+    feed(&client, "250 2.1.5 Ok\r\n", &out);
+    ck_assert_str_eq(out.line, "RCPT TO:<carol@example.org>\r\n");
+    feed(&client, "452 4.5.3 Too many recipients\r\n", &out);
+    /* RFC 5321 4.5.3.1.10: no more RCPT in this transaction. */
+    ck_assert_str_eq(out.line, "DATA\r\n");
+    ck_assert_int_eq(r[1].status, SMTP_CLIENT_RCPT_NOT_TRIED);
+    feed(&client, "354 go\r\n", &out);
+    feed(&client, "250 2.0.0 queued\r\n", &out);
+    ck_assert_int_eq(r[0].status, SMTP_CLIENT_RCPT_ACCEPTED);
+
+    /* The rest go in a second transaction on the same connection. */
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+    feed(&client, "250 2.1.0 Ok\r\n", &out);
+    ck_assert_str_eq(out.line, "RCPT TO:<carol@example.org>\r\n");
+    feed(&client, "250 2.1.5 Ok\r\n", &out);
+    ck_assert_str_eq(out.line, "RCPT TO:<dave@example.org>\r\n");
+    feed(&client, "550 5.1.1 unknown\r\n", &out);
+    ck_assert_str_eq(out.line, "DATA\r\n");
+    feed(&client, "354 go\r\n", &out);
+    feed(&client, "250 2.0.0 queued\r\n", &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    feed(&client, "221 Bye\r\n", &out);
+
+    ck_assert_ptr_eq(out.result, &client.result);
+    ck_assert_int_eq(r[1].status, SMTP_CLIENT_RCPT_ACCEPTED);
+    ck_assert_int_eq(r[2].status, SMTP_CLIENT_RCPT_PERMANENT);
+    ck_assert_uint_eq(client.result.accepted_count, 2);
+    ck_assert_uint_eq(client.result.transaction_count, 2);
+}
+END_TEST
+
+START_TEST(too_many_recipients_pipelined)
+{
+    struct smtp_client_envelope envelope = make_envelope(three_recipients, 3);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.pipelining = true;
+    smtp_client_init(&client, &envelope);
+    greet_with(&client, "250 PIPELINING\r\n", &out);
+    feed(&client, "250 2.1.0 Ok\r\n", &out);
+    feed(&client, "250 2.1.5 Ok\r\n", &out);
+    feed(&client, "452 4.5.3 Too many recipients\r\n", &out);
+    /* No enhanced code: 452 still means the limit (RFC 5321 4.5.3.1.10). */
+    feed(&client, "452 Too many recipients\r\n", &out);
+    feed(&client, "354 go\r\n", &out);
+    feed(&client, "250 2.0.0 queued\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n"
+                               "RCPT TO:<carol@example.org>\r\n"
+                               "RCPT TO:<dave@example.org>\r\n"
+                               "DATA\r\n");
+    feed(&client, "250 2.1.0 Ok\r\n", &out);
+    feed(&client, "250 2.1.5 Ok\r\n", &out);
+    feed(&client, "250 2.1.5 Ok\r\n", &out);
+    feed(&client, "354 go\r\n", &out);
+    feed(&client, "250 2.0.0 queued\r\n", &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    ck_assert_uint_eq(client.result.accepted_count, 3);
+    ck_assert_uint_eq(client.result.transaction_count, 2);
+}
+END_TEST
+
+START_TEST(too_many_without_progress_fails)
+{
+    struct smtp_client_envelope envelope = make_envelope(three_recipients, 2);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    smtp_client_init(&client, &envelope);
+    advance_to(&client, SMTP_CLIENT_RCPT, &out);
+    /* With nothing accepted yet, 452 4.5.3 is an ordinary failure. */
+    feed(&client, "452 4.5.3 Too many recipients\r\n", &out);
+    ck_assert_str_eq(out.line, "RCPT TO:<carol@example.org>\r\n");
+    ck_assert_int_eq(client.result.recipients[0].status,
+                     SMTP_CLIENT_RCPT_TRANSIENT);
+    feed(&client, "452 4.5.3 Too many recipients\r\n", &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    ck_assert_uint_eq(client.result.transaction_count, 1);
+}
+END_TEST
+
+START_TEST(keep_open_reuses_session)
+{
+    static const char *const second[] = {"erin@example.org"};
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client_envelope next = make_envelope(second, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.keep_open = true;
+    next.keep_open = true;
+    next.sender = "";
+    smtp_client_init(&client, &envelope);
+    advance_to(&client, SMTP_CLIENT_BODY, &out);
+    feed(&client, "250 2.0.0 queued\r\n", &out);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_IDLE);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_NONE);
+    ck_assert_ptr_eq(out.result, &client.result);
+    ck_assert_uint_eq(out.result->accepted_count, 1);
+    ck_assert_int_eq(smtp_client_current_timeout(&client), 0);
+
+    /* The transaction ended with the end of data: no RSET. */
+    smtp_client_next_envelope(&client, &next, &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<>\r\n");
+    ck_assert_int_eq(client.result.recipients[0].status,
+                     SMTP_CLIENT_RCPT_NOT_TRIED);
+    feed(&client, "250 2.1.0 Ok\r\n", &out);
+    ck_assert_str_eq(out.line, "RCPT TO:<erin@example.org>\r\n");
+    feed(&client, "250 2.1.5 Ok\r\n", &out);
+    feed(&client, "354 go\r\n", &out);
+    feed(&client, "250 2.0.0 queued\r\n", &out);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_IDLE);
+    ck_assert_ptr_eq(out.result, &client.result);
+    ck_assert_uint_eq(client.result.transaction_count, 1);
+
+    smtp_client_quit(&client, &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    feed(&client, "221 2.0.0 Bye\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_CLOSE);
+    /* Already reported at IDLE. */
+    ck_assert_ptr_null(out.result);
+    ck_assert(smtp_client_done(&client));
+}
+END_TEST
+
+START_TEST(keep_open_rset_after_failure)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.keep_open = true;
+    smtp_client_init(&client, &envelope);
+    advance_to(&client, SMTP_CLIENT_DATA, &out);
+    feed(&client, "554 5.7.1 rejected\r\n", &out);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_IDLE);
+    ck_assert_ptr_nonnull(out.result);
+    ck_assert_int_eq(out.result->scope, FAILURE_SCOPE_MESSAGE);
+    ck_assert(client.transaction_open);
+
+    /* RFC 5321 4.1.1.5: the open transaction is reset first. */
+    smtp_client_next_envelope(&client, &envelope, &out);
+    ck_assert_str_eq(out.line, "RSET\r\n");
+    ck_assert_int_eq(client.state, SMTP_CLIENT_RSET);
+    ck_assert_int_eq(client.result.scope, FAILURE_SCOPE_NONE);
+    feed(&client, "250 2.0.0 Ok\r\n", &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+    advance_to(&client, SMTP_CLIENT_IDLE, &out);
+    ck_assert_uint_eq(client.result.accepted_count, 1);
+}
+END_TEST
+
+START_TEST(keep_open_no_rset_after_mail)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.keep_open = true;
+    smtp_client_init(&client, &envelope);
+    advance_to(&client, SMTP_CLIENT_MAIL, &out);
+    feed(&client, "451 4.3.0 later\r\n", &out);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_IDLE);
+    ck_assert_int_eq(out.result->recipients[0].status,
+                     SMTP_CLIENT_RCPT_TRANSIENT);
+    /* A refused MAIL opened no transaction. */
+    smtp_client_next_envelope(&client, &envelope, &out);
+    ck_assert_str_eq(out.line, "MAIL FROM:<alice@sender.test>\r\n");
+}
+END_TEST
+
+START_TEST(rset_refused_ends_session)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.keep_open = true;
+    smtp_client_init(&client, &envelope);
+    advance_to(&client, SMTP_CLIENT_DATA, &out);
+    feed(&client, "451 4.3.0 later\r\n", &out);
+    smtp_client_next_envelope(&client, &envelope, &out);
+    ck_assert_int_eq(smtp_client_current_timeout(&client), 5 * SIM_MIN);
+    feed(&client, "500 5.5.2 what\r\n", &out);
+    ck_assert_str_eq(out.line, "QUIT\r\n");
+    ck_assert_int_eq(client.result.scope, FAILURE_SCOPE_SESSION);
+    ck_assert_int_eq(client.result.failed_state, SMTP_CLIENT_RSET);
+    ck_assert_int_eq(client.result.recipients[0].status,
+                     SMTP_CLIENT_RCPT_PERMANENT);
+}
+END_TEST
+
+START_TEST(idle_session_closed_by_server)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.keep_open = true;
+    smtp_client_init(&client, &envelope);
+    advance_to(&client, SMTP_CLIENT_IDLE, &out);
+    feed(&client, "421 4.4.2 mx Error: timeout exceeded\r\n", &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_CLOSE);
+    ck_assert_ptr_null(out.result);
+    ck_assert_int_eq(client.result.recipients[0].status,
+                     SMTP_CLIENT_RCPT_ACCEPTED);
+
+    smtp_client_init(&client, &envelope);
+    advance_to(&client, SMTP_CLIENT_IDLE, &out);
+    smtp_client_on_connection_lost(&client, &out);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_CLOSE);
+    ck_assert_ptr_null(out.result);
+    ck_assert_int_eq(client.result.cause, SMTP_CLIENT_CAUSE_NONE);
+}
+END_TEST
+
+START_TEST(require_tls_on_reused_session)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client_envelope secure = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    envelope.keep_open = true;
+    secure.keep_open = true;
+    secure.require_tls = true;
+    smtp_client_init(&client, &envelope);
+    advance_to(&client, SMTP_CLIENT_IDLE, &out);
+    smtp_client_next_envelope(&client, &secure, &out);
+    ck_assert_int_eq(client.state, SMTP_CLIENT_IDLE);
+    ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_NONE);
+    ck_assert_ptr_eq(out.result, &client.result);
+    ck_assert_int_eq(out.result->cause, SMTP_CLIENT_CAUSE_NO_TLS);
+}
+END_TEST
+
+START_TEST(next_envelope_outside_idle_aborts)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    smtp_client_init(&client, &envelope);
+    smtp_client_next_envelope(&client, &envelope, &out);
+}
+END_TEST
+
+START_TEST(quit_outside_idle_aborts)
+{
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    smtp_client_init(&client, &envelope);
+    smtp_client_quit(&client, &out);
+}
+END_TEST
+
+START_TEST(timeouts_configurable)
+{
+    struct smtp_client_timeouts timeouts = smtp_client_default_timeouts;
+    struct smtp_client_envelope envelope = make_envelope(one_recipient, 1);
+    struct smtp_client client;
+    struct smtp_client_output out;
+
+    timeouts.greeting = 30 * SIM_SEC;
+    timeouts.mail = 40 * SIM_SEC;
+    timeouts.data_termination = 20 * SIM_MIN;
+    smtp_client_init(&client, &envelope);
+    ck_assert_ptr_eq(smtp_client_timeouts_of(&client),
+                     &smtp_client_default_timeouts);
+    ck_assert_int_eq(smtp_client_current_timeout(&client), 5 * SIM_MIN);
+
+    envelope.timeouts = &timeouts;
+    smtp_client_init(&client, &envelope);
+    ck_assert_int_eq(smtp_client_current_timeout(&client), 30 * SIM_SEC);
+    advance_to(&client, SMTP_CLIENT_MAIL, &out);
+    ck_assert_int_eq(smtp_client_current_timeout(&client), 40 * SIM_SEC);
+    advance_to(&client, SMTP_CLIENT_DATA, &out);
+    ck_assert_int_eq(smtp_client_current_timeout(&client), 2 * SIM_MIN);
+    advance_to(&client, SMTP_CLIENT_BODY, &out);
+    ck_assert_int_eq(smtp_client_current_timeout(&client), 20 * SIM_MIN);
+    ck_assert_int_eq(smtp_client_timeouts_of(&client)->data_block,
+                     3 * SIM_MIN);
+    advance_to(&client, SMTP_CLIENT_DONE, &out);
+    ck_assert_int_eq(smtp_client_current_timeout(&client), 0);
+}
+END_TEST
+
 Suite *smtp_client_suite(void);
 
 Suite *smtp_client_suite(void)
@@ -629,6 +1447,9 @@ Suite *smtp_client_suite(void)
     TCase *session_case = tcase_create("session");
     TCase *table_case = tcase_create("table");
     TCase *misc_case = tcase_create("misc");
+    TCase *extensions_case = tcase_create("extensions");
+    TCase *pipelining_case = tcase_create("pipelining");
+    TCase *transactions_case = tcase_create("transactions");
 
     tcase_add_test(session_case, happy_session_lines);
     tcase_add_test(session_case, done_takes_no_input);
@@ -654,8 +1475,44 @@ Suite *smtp_client_suite(void)
     tcase_add_test_raise_signal(misc_case, init_rejects_too_many_recipients,
                                 SIGABRT);
     tcase_add_test(misc_case, timeouts_follow_rfc_5321);
+    tcase_add_test(misc_case, timeouts_configurable);
     tcase_add_test(misc_case, state_names_and_phrases);
+    tcase_add_test_raise_signal(misc_case, next_envelope_outside_idle_aborts,
+                                SIGABRT);
+    tcase_add_test_raise_signal(misc_case, quit_outside_idle_aborts, SIGABRT);
     suite_add_tcase(suite, misc_case);
+
+    tcase_add_test(extensions_case, ehlo_extensions_recorded);
+    tcase_add_test(extensions_case, helo_fallback_has_no_extensions);
+    tcase_add_test(extensions_case, size_declared_when_announced);
+    tcase_add_test(extensions_case, size_refusal_is_permanent);
+    tcase_add_test(extensions_case, eight_bit_body_parameter);
+    tcase_add_test(extensions_case, starttls_then_ehlo_again);
+    tcase_add_test(extensions_case, starttls_refused_goes_on);
+    tcase_add_test(extensions_case, require_tls_454_defers);
+    tcase_add_test(extensions_case, require_tls_not_announced);
+    tcase_add_test(extensions_case, starttls_state_replies);
+    suite_add_tcase(suite, extensions_case);
+
+    tcase_add_test(pipelining_case, pipelined_group_in_order);
+    tcase_add_test(pipelining_case, pipelining_needs_both_sides);
+    tcase_add_test(pipelining_case, pipelined_data_refused_no_body);
+    tcase_add_test(pipelining_case, pipelined_354_without_recipient);
+    tcase_add_test(pipelining_case, pipelined_mail_refused_drains);
+    tcase_add_test(pipelining_case, pipelined_421_mid_group);
+    tcase_add_test(pipelining_case, pipelined_group_split);
+    suite_add_tcase(suite, pipelining_case);
+
+    tcase_add_test(transactions_case, too_many_recipients_next_transaction);
+    tcase_add_test(transactions_case, too_many_recipients_pipelined);
+    tcase_add_test(transactions_case, too_many_without_progress_fails);
+    tcase_add_test(transactions_case, keep_open_reuses_session);
+    tcase_add_test(transactions_case, keep_open_rset_after_failure);
+    tcase_add_test(transactions_case, keep_open_no_rset_after_mail);
+    tcase_add_test(transactions_case, rset_refused_ends_session);
+    tcase_add_test(transactions_case, idle_session_closed_by_server);
+    tcase_add_test(transactions_case, require_tls_on_reused_session);
+    suite_add_tcase(suite, transactions_case);
     return suite;
 }
 

@@ -687,6 +687,135 @@ START_TEST(pipelined_group_replies)
 }
 END_TEST
 
+/*
+ * Runs the client against the server over text as a TCP driver does:
+ * every line of an output goes to the server, the replies queue up and
+ * reach the client one at a time, in order.  In IDLE the next envelope
+ * from `more` is started, or QUIT once they are used up.  Returns the
+ * number of writes, which is the number of network round trips.
+ */
+static int converse(struct smtp_client *client, struct fixture *f,
+                    const struct smtp_client_envelope *const *more,
+                    size_t more_count)
+{
+    static char replies[32768];
+    size_t used = smtp_server_greeting(&f->server, replies, sizeof replies);
+    int writes = 0;
+
+    while (!smtp_client_done(client)) {
+        struct smtp_reply reply;
+        struct smtp_client_output out;
+        size_t consumed;
+
+        ck_assert_int_lt(writes, 100);
+        ck_assert_int_eq(smtp_reply_parse(replies, used, &reply, &consumed),
+                         1);
+        used -= consumed;
+        memmove(replies, replies + consumed, used);
+        smtp_client_on_reply(client, &reply, &out);
+        if (client->state == SMTP_CLIENT_IDLE && more_count > 0) {
+            smtp_client_next_envelope(client, *more++, &out);
+            more_count--;
+        } else if (client->state == SMTP_CLIENT_IDLE) {
+            smtp_client_quit(client, &out);
+        }
+        if (out.action == SMTP_CLIENT_ACTION_NONE
+            || out.action == SMTP_CLIENT_ACTION_CLOSE)
+            continue;
+        /* The client writes only after reading every reply it awaited. */
+        ck_assert_uint_eq(used, 0);
+        writes++;
+        if (out.action == SMTP_CLIENT_ACTION_SEND_BODY) {
+            used = smtp_server_on_body_end(&f->server, out.body_size,
+                                           replies, sizeof replies);
+            continue;
+        }
+        if (out.action == SMTP_CLIENT_ACTION_START_TLS)
+            ck_assert(smtp_server_tls_pending(&f->server));
+        for (const char *line = out.line; *line != '\0';) {
+            const char *end = strstr(line, "\r\n") + 2;
+
+            used += smtp_server_on_line(&f->server, line, (size_t)(end - line),
+                                        replies + used, sizeof replies - used);
+            line = end;
+        }
+    }
+    return writes;
+}
+
+START_TEST(client_every_extension)
+{
+    static const char *const recipients[] = {
+        "r0@example.org", "nobody@example.org", "r2@example.org",
+        "r3@example.org", "r4@example.org"};
+    struct smtp_client_envelope envelope = {
+        .helo_name = "out.sender.test",
+        .sender = "alice@sender.test",
+        .recipients = recipients,
+        .recipient_count = 5,
+        .size = 2048,
+        .declare_size = true,
+        .eight_bit = true,
+        .pipelining = true,
+        .starttls = true,
+    };
+    struct smtp_client client;
+    struct fixture f;
+    const struct smtp_client_result *result = &client.result;
+    int writes;
+
+    fixture_init(&f, 220);
+    f.policy.starttls = true;
+    f.policy.max_recipients = 2;
+    smtp_client_init(&client, &envelope);
+    writes = converse(&client, &f, NULL, 0);
+
+    /* EHLO, STARTTLS, EHLO, group 1, body, group 2, body, QUIT. */
+    ck_assert_int_eq(writes, 8);
+    ck_assert(smtp_server_closed(&f.server));
+    ck_assert(f.server.tls_active);
+    ck_assert(result->tls);
+    ck_assert_uint_eq(result->transaction_count, 2);
+    ck_assert_uint_eq(result->accepted_count, 4);
+    ck_assert_uint_eq(f.state.last_size, 2048);
+    ck_assert_int_eq(result->recipients[1].status, SMTP_CLIENT_RCPT_PERMANENT);
+    ck_assert_int_eq(result->recipients[1].code, 550);
+    ck_assert_int_eq(result->recipients[3].status, SMTP_CLIENT_RCPT_ACCEPTED);
+    ck_assert_int_eq(result->recipients[4].status, SMTP_CLIENT_RCPT_ACCEPTED);
+}
+END_TEST
+
+START_TEST(client_reuses_session)
+{
+    static const char *const unknown[] = {"nobody@example.org"};
+    static const char *const known[] = {"bob@example.org", "carol@example.org"};
+    struct smtp_client_envelope first = {
+        .helo_name = "out.sender.test",
+        .sender = "alice@sender.test",
+        .recipients = unknown,
+        .recipient_count = 1,
+        .size = 100,
+        .keep_open = true,
+    };
+    struct smtp_client_envelope second = first;
+    const struct smtp_client_envelope *const more[] = {&second};
+    struct smtp_client client;
+    struct fixture f;
+
+    second.recipients = known;
+    second.recipient_count = 2;
+    second.size = 300;
+    fixture_init(&f, 220);
+    smtp_client_init(&client, &first);
+    /* EHLO, MAIL, RCPT, then RSET (MAIL was accepted), MAIL, RCPT, RCPT,
+     * DATA, body, QUIT. */
+    ck_assert_int_eq(converse(&client, &f, more, 1), 10);
+    ck_assert_uint_eq(client.result.accepted_count, 2);
+    ck_assert_uint_eq(f.state.last_size, 300);
+    ck_assert(smtp_server_closed(&f.server));
+}
+END_TEST
+
 /* Runs the client against the server, passing text both ways; the message
  * body is simulated with smtp_server_on_body_end. */
 START_TEST(client_and_server_converse)
@@ -762,6 +891,8 @@ Suite *smtp_server_suite(void)
     tcase_add_test(session_case, require_starttls_530);
     tcase_add_test(session_case, recipient_limit_from_policy);
     tcase_add_test(session_case, pipelined_group_replies);
+    tcase_add_test(session_case, client_every_extension);
+    tcase_add_test(session_case, client_reuses_session);
     suite_add_tcase(suite, session_case);
 
     tcase_add_test(errors_case, bad_sequence_before_ehlo);

@@ -575,7 +575,11 @@ static void load_retry(struct loader *loader, const struct config_node *smtp_out
                        struct retry_params *retry)
 {
     static const char *const keys[] = {
-        "initial", "factor", "maximum", "queue_lifetime", NULL,
+        "initial", "factor", "maximum", "queue_lifetime",
+        /* Read by models/scenario_policy.c. */
+        "policy", "delay_warning", "jitter", "minimal_backoff_time",
+        "maximal_backoff_time", "queue_run_delay", "rules",
+        "retry_interval_max", "queue_run_interval", "interval", "waits", NULL,
     };
     struct config *config = &loader->config;
     struct config_node section = section_of(loader, smtp_out, "retry", keys);
@@ -596,7 +600,7 @@ static void load_smtp_out(struct loader *loader, const struct config_node *provi
 {
     static const char *const keys[] = {
         "workers", "queue_capacity", "scan_time", "connect_timeout",
-        "max_mx_hosts", "retry", NULL,
+        "max_mx_hosts", "retry", "destination_concurrency", "dead_destination", NULL,
     };
     struct config *config = &loader->config;
     struct config_node section = section_of(loader, provider, "smtp_out", keys);
@@ -609,6 +613,7 @@ static void load_smtp_out(struct loader *loader, const struct config_node *provi
     struct config_node max_mx = key_of(loader, &section, "max_mx_hosts");
     smtp_out->max_mx_hosts = (int)config_int(config, &max_mx, 5, 1, 100);
     load_retry(loader, &section, &smtp_out->retry);
+    scenario_policy_load_smtp_out(config, &section, &smtp_out->retry, &smtp_out->policy);
 }
 
 static void load_smtp_in(struct loader *loader, const struct config_node *provider,
@@ -616,7 +621,8 @@ static void load_smtp_in(struct loader *loader, const struct config_node *provid
 {
     static const char *const keys[] = {
         "hosts", "servers", "sessions_per_server", "command_time",
-        "max_message_size", "unknown_recipient", "spam_source", NULL,
+        "max_message_size", "unknown_recipient", "spam_source",
+        "greylisting", "rate_limits", "connection_limit", "quota_full", NULL,
     };
     struct config_node section = section_of(loader, provider, "smtp_in", keys);
     smtp_in->servers = count_at(loader, &section, "servers", 2);
@@ -627,6 +633,7 @@ static void load_smtp_in(struct loader *loader, const struct config_node *provid
                                         50000000);
     smtp_in->unknown_recipient = probability_at(loader, &section, "unknown_recipient", 0);
     smtp_in->spam_source = probability_at(loader, &section, "spam_source", 0);
+    scenario_policy_load_smtp_in(&loader->config, &section, &smtp_in->policy);
 }
 
 static void load_processing(struct loader *loader, const struct config_node *provider,

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "models/scenario_policy.h"
 #include "sim/dist.h"
 #include "sim/simtime.h"
 
@@ -84,6 +85,10 @@ struct smtp_out_params {
     struct retry_params retry;
     sim_time connect_timeout;  /* a host that does not answer costs this */
     int max_mx_hosts;          /* MX hosts tried in one delivery attempt */
+    /* Sending policy (models/scenario_policy.h): retry policy, destination
+     * concurrency, dead destinations.  With no retry.policy key,
+     * policy.retry is the exponential policy made from `retry`. */
+    struct smtp_out_policy policy;
 };
 
 struct smtp_in_params {
@@ -95,6 +100,9 @@ struct smtp_in_params {
     uint64_t max_message_size; /* bytes; larger is refused with 552 */
     double unknown_recipient;  /* fraction of RCPT TO answered 550 */
     double spam_source;        /* fraction of client sessions refused 554 */
+    /* Receiving policy (models/scenario_policy.h): greylisting, rate
+     * limits, session limits, full mailboxes. */
+    struct smtp_in_policy policy;
 };
 
 struct processing_params {

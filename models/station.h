@@ -86,9 +86,9 @@ void station_set_workers(struct station *station, int workers);
 void station_drain(struct station *station, void (*drop)(void *job));
 
 /* Restarts every statistic at the current time, for a measurement window
- * that begins after a warm-up: the counters and waiting-time sums go to 0,
- * the time-weighted averages restart from the current queue length and
- * busy workers, and the peak length becomes the current length.  Jobs
+ * that begins after a warm-up.  The counters and waiting-time sums go to
+ * 0, and the peak length becomes the current length.  The time-weighted
+ * averages restart from the current queue length and busy workers.  Jobs
  * queued before the reset count their whole wait when they start. */
 void station_reset_statistics(struct station *station);
 

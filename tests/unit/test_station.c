@@ -20,6 +20,7 @@ struct fixture {
     struct station station;
     int jobs[JOB_COUNT];
     int started[JOB_COUNT];
+    sim_time waits[JOB_COUNT];  /* station->last_wait seen by each start */
     size_t started_count;
 };
 
@@ -27,6 +28,7 @@ static void record_start(struct station *station, void *job)
 {
     struct fixture *fixture = station->context;
     ck_assert_uint_lt(fixture->started_count, JOB_COUNT);
+    fixture->waits[fixture->started_count] = station->last_wait;
     fixture->started[fixture->started_count++] = *(int *)job;
 }
 
@@ -267,6 +269,111 @@ START_TEST(time_averages_by_hand)
 }
 END_TEST
 
+/* The schedule of time_averages_by_hand: jobs 0 and 1 start at once,
+ * job 2 waits from 1 s to 3 s and job 3 from 1 s to 4 s.  The wait sum,
+ * 5 s, equals the queue's area, as Little's law requires. */
+START_TEST(waits_by_hand)
+{
+    struct fixture f;
+    fixture_init(&f, 2, 5);
+
+    offer(&f, 0);
+    engine_schedule(f.engine, 1 * SIM_SEC, offer_event, &f, 1 * 100 + 4);
+    engine_schedule(f.engine, 3 * SIM_SEC, release_event, &f, 0);
+    engine_schedule(f.engine, 4 * SIM_SEC, release_event, &f, 0);
+    engine_schedule(f.engine, 6 * SIM_SEC, release_event, &f, 0);
+    engine_schedule(f.engine, 8 * SIM_SEC, release_event, &f, 0);
+    engine_schedule(f.engine, 10 * SIM_SEC, noop_event, &f, 0);
+    engine_run(f.engine, SIM_TIME_MAX);
+
+    ck_assert_uint_eq(f.started_count, 4);
+    ck_assert_int_eq(f.waits[0], 0);
+    ck_assert_int_eq(f.waits[1], 0);
+    ck_assert_int_eq(f.waits[2], 2 * SIM_SEC);
+    ck_assert_int_eq(f.waits[3], 3 * SIM_SEC);
+    ck_assert_uint_eq(f.station.started, 4);
+    ck_assert_double_eq_tol(f.station.wait_sum, 5.0, 1e-12);
+    ck_assert_double_eq_tol(f.station.wait_sum_squares, 13.0, 1e-12);
+    ck_assert_double_eq_tol(f.station.wait_max, 3.0, 1e-12);
+    ck_assert_double_eq_tol(station_mean_wait(&f.station), 1.25, 1e-12);
+
+    sim_time now = engine_now(f.engine);
+    double area = time_average_mean(&f.station.queue_average, now) *
+                  sim_time_to_seconds(now - f.station.queue_average.start);
+    ck_assert_double_eq_tol(area, f.station.wait_sum, 1e-9);
+    fixture_fini(&f);
+}
+END_TEST
+
+START_TEST(mean_wait_empty_is_nan)
+{
+    struct fixture f;
+    fixture_init(&f, 1, 1);
+    ck_assert(isnan(station_mean_wait(&f.station)));
+    fixture_fini(&f);
+}
+END_TEST
+
+/* A wait that crosses a ring growth keeps its enqueue time. */
+START_TEST(waits_survive_ring_growth)
+{
+    struct fixture f;
+    fixture_init(&f, 1, JOB_COUNT);
+
+    offer(&f, 0);
+    engine_schedule(f.engine, 1 * SIM_SEC, offer_event, &f, 1 * 100 + 21);
+    engine_schedule(f.engine, 5 * SIM_SEC, release_event, &f, 0);
+    engine_run(f.engine, SIM_TIME_MAX);
+
+    ck_assert_uint_eq(f.station.ring_size, 32);
+    ck_assert_uint_eq(f.started_count, 2);
+    ck_assert_int_eq(f.started[1], 1);
+    ck_assert_int_eq(f.waits[1], 4 * SIM_SEC);
+    fixture_fini(&f);
+}
+END_TEST
+
+/* Reset at 5 s: counters and sums restart, the averages restart from the
+ * current queue length and busy workers. */
+START_TEST(reset_restarts_statistics)
+{
+    struct fixture f;
+    fixture_init(&f, 1, 1);
+
+    offer(&f, 0);
+    engine_schedule(f.engine, 1 * SIM_SEC, offer_event, &f, 1 * 100 + 2);
+    engine_schedule(f.engine, 5 * SIM_SEC, noop_event, &f, 0);
+    engine_run(f.engine, SIM_TIME_MAX);
+    ck_assert(!offer(&f, 2));
+    ck_assert_uint_eq(f.station.offered, 3);
+    ck_assert_uint_eq(f.station.rejected, 1);
+
+    station_reset_statistics(&f.station);
+    ck_assert_uint_eq(f.station.offered, 0);
+    ck_assert_uint_eq(f.station.rejected, 0);
+    ck_assert_uint_eq(f.station.completed, 0);
+    ck_assert_uint_eq(f.station.started, 0);
+    ck_assert_double_eq(f.station.wait_sum, 0);
+    ck_assert_uint_eq(f.station.peak_length, 1);
+    ck_assert_int_eq(f.station.queue_average.start, 5 * SIM_SEC);
+
+    /* Job 1, queued at 1 s, starts at 7 s and counts its whole wait. */
+    engine_schedule(f.engine, 2 * SIM_SEC, release_event, &f, 0);
+    engine_schedule(f.engine, 5 * SIM_SEC, noop_event, &f, 0);
+    engine_run(f.engine, SIM_TIME_MAX);
+    ck_assert_uint_eq(f.station.started, 1);
+    ck_assert_double_eq_tol(f.station.wait_sum, 6.0, 1e-12);
+    sim_time now = engine_now(f.engine);
+    ck_assert_int_eq(now, 10 * SIM_SEC);
+    /* Queue length 1 over [5, 7), 0 over [7, 10): 2 / 5. */
+    ck_assert_double_eq_tol(time_average_mean(&f.station.queue_average, now),
+                            0.4, 1e-12);
+    ck_assert_double_eq_tol(time_average_mean(&f.station.busy_average, now),
+                            1.0, 1e-12);
+    fixture_fini(&f);
+}
+END_TEST
+
 /* A station created mid-run averages from its creation time. */
 START_TEST(averages_start_at_init)
 {
@@ -406,6 +513,10 @@ Suite *station_suite(void)
 
     tcase_add_test(average_case, time_averages_by_hand);
     tcase_add_test(average_case, averages_start_at_init);
+    tcase_add_test(average_case, waits_by_hand);
+    tcase_add_test(average_case, mean_wait_empty_is_nan);
+    tcase_add_test(average_case, waits_survive_ring_growth);
+    tcase_add_test(average_case, reset_restarts_statistics);
     suite_add_tcase(suite, average_case);
     return suite;
 }

@@ -20,4 +20,9 @@ int cli_run(int argc, char **argv);
  * expectations (docs/expectations.md); 1 when one fails. */
 int cli_check(int argc, char **argv);
 
+/* mailsim validate [--quick] [--seed N] [--dir DIR]: simulated queues
+ * against queueing theory and Little's law (docs/validation.md); 1 when
+ * a row fails. */
+int cli_validate(int argc, char **argv);
+
 #endif

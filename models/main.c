@@ -14,11 +14,13 @@ static void print_usage(FILE *out)
     fprintf(out,
             "usage: mailsim run SCENARIO [-o DIR] [--seed N] [--dry-run]\n"
             "       mailsim check SCENARIO [-o DIR] [--seed N]\n"
+            "       mailsim validate [--quick] [--seed N] [--dir DIR]\n"
             "       mailsim --version\n"
             "\n"
             "run       simulate SCENARIO (a YAML file) and write results.sqlite and\n"
             "          the plots to DIR (default results/<scenario name>)\n"
             "check     run SCENARIO, then test the expectations of its expect: list\n"
+            "validate  compare simulated queues with queueing theory and Little's law\n"
             "\n"
             "`mailsim COMMAND --help` describes the options of a command.\n");
 }
@@ -42,6 +44,8 @@ int main(int argc, char **argv)
         return cli_run(argc - 1, argv + 1);
     if (strcmp(command, "check") == 0)
         return cli_check(argc - 1, argv + 1);
+    if (strcmp(command, "validate") == 0)
+        return cli_validate(argc - 1, argv + 1);
     fprintf(stderr, "mailsim: unknown command '%s'\n", command);
     print_usage(stderr);
     return CLI_EXIT_BAD_INPUT;

@@ -86,7 +86,7 @@ struct retry_exponential_params {
     sim_time initial;          /* wait after the first failure */
     double factor;             /* >= 1 */
     sim_time maximum;          /* cap on one wait, before jitter */
-    double jitter;             /* in [0, 1): each wait is scaled by a
+    double jitter;             /* in [0, 1]: each wait is scaled by a
                                   uniform factor in [1 - jitter, 1 + jitter) */
 };
 

@@ -421,6 +421,10 @@ static void load_rate_limit(struct config *config, const struct config_node *ite
     struct config_node step = config_require(config, item, "step");
     limit->step = (enum rate_limiter_step)config_choice(config, &step, step_names,
                                                         RATE_LIMITER_STEP_CONNECT);
+    if (!config_failed(config) && limit->key == RATE_LIMITER_KEY_SENDER_DOMAIN &&
+        limit->step == RATE_LIMITER_STEP_CONNECT)
+        config_error(config, &step, "found 'connect', but the sender is not known at "
+                                    "connect, expected rcpt or data for key sender_domain");
     if (!config_failed(config))
         load_rate_limit_reply(config, item, limit);
 }

@@ -392,6 +392,11 @@ START_TEST(rate_limit_errors)
                  "      rate_limits: [{key: ip, rate: 1/s, step: rcpt}]\n",
                  "F:13:27: providers[0].smtp_in.rate_limits[0].key: found 'ip', "
                  "expected one of: client, sender_domain\n");
+    assert_error("    smtp_in:\n"
+                 "      rate_limits: [{key: sender_domain, rate: 1/s, step: connect}]\n",
+                 "F:13:59: providers[0].smtp_in.rate_limits[0].step: found 'connect', but "
+                 "the sender is not known at connect, expected rcpt or data for key "
+                 "sender_domain\n");
     assert_error("    smtp_in: {quota_full: 1.5}\n",
                  "F:12:27: providers[0].smtp_in.quota_full: found '1.5', expected a "
                  "number from 0 to 1\n");

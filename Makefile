@@ -16,13 +16,17 @@ TEST_LDLIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 # Debian packages: to build and run, and in addition to test.
 RUN_PACKAGES  := gcc make pkg-config libgsl-dev libsqlite3-dev libyaml-dev libplot-dev
-TEST_PACKAGES := $(RUN_PACKAGES) check sqlite3
+# swaks, python3-aiosmtpd, libnet-ssleay-perl, openssl and libssl-dev are
+# the real SMTP peers of tests/scripts/conformance.sh and their TLS.
+TEST_PACKAGES := $(RUN_PACKAGES) check sqlite3 swaks python3-aiosmtpd \
+                 libnet-ssleay-perl openssl libssl-dev
 
 LIB_SOURCES := $(wildcard sim/*.c) $(filter-out models/main.c,$(wildcard models/*.c))
 LIB_OBJECTS := $(LIB_SOURCES:%.c=$(BUILD)/obj/%.o)
 TEST_SOURCES := $(wildcard tests/unit/test_*.c)
 TEST_BINARIES := $(TEST_SOURCES:tests/unit/%.c=$(BUILD)/tests/%)
 MAILSIM := $(BUILD)/mailsim
+CONFORMANCE_BINARIES := $(BUILD)/tests/smtp_wire
 
 .PHONY: all run test deps test-deps clean check-scenarios
 .DELETE_ON_ERROR:
@@ -44,6 +48,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmailsim.a tests/unit/test_util.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmailsim.a $(TEST_LDLIBS) $(LDLIBS)
 
+# The SMTP conformance driver, run by tests/scripts/conformance.sh; it
+# needs OpenSSL for STARTTLS.
+$(BUILD)/tests/smtp_wire: tests/conformance/smtp_wire.c $(BUILD)/libmailsim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmailsim.a $(LDLIBS) \
+	    $(shell pkg-config --libs openssl 2>/dev/null)
+
 deps:
 	@sh tests/install-packages.sh $(RUN_PACKAGES)
 
@@ -55,7 +66,7 @@ run: deps
 	$(MAILSIM) run $(SCENARIO)
 
 test: test-deps
-	@$(MAKE) --no-print-directory all $(TEST_BINARIES)
+	@$(MAKE) --no-print-directory all $(TEST_BINARIES) $(CONFORMANCE_BINARIES)
 	@sh tests/run-tests.sh $(BUILD)
 
 clean:

@@ -260,6 +260,23 @@ static const struct reply_case reply_cases[] = {
      SMTP_CLIENT_ACTION_CLOSE, NULL,
      SMTP_CLIENT_RCPT_TRANSIENT, FAILURE_SCOPE_SESSION},
 
+    /* Codes RFC 5321 does not list act by their first digit (4.2.1). */
+    {SMTP_CLIENT_GREETING, "299 odd but positive\r\n", SMTP_CLIENT_EHLO,
+     SMTP_CLIENT_ACTION_SEND_LINE, "EHLO out.sender.test\r\n",
+     SMTP_CLIENT_RCPT_NOT_TRIED, FAILURE_SCOPE_NONE},
+    {SMTP_CLIENT_MAIL, "499 odd\r\n", SMTP_CLIENT_QUIT,
+     SMTP_CLIENT_ACTION_SEND_LINE, "QUIT\r\n",
+     SMTP_CLIENT_RCPT_TRANSIENT, FAILURE_SCOPE_MESSAGE},
+    {SMTP_CLIENT_RCPT, "599 odd\r\n", SMTP_CLIENT_QUIT,
+     SMTP_CLIENT_ACTION_SEND_LINE, "QUIT\r\n",
+     SMTP_CLIENT_RCPT_PERMANENT, FAILURE_SCOPE_RECIPIENT},
+    {SMTP_CLIENT_DATA, "399 odd\r\n", SMTP_CLIENT_BODY,
+     SMTP_CLIENT_ACTION_SEND_BODY, "\r\n.\r\n",
+     SMTP_CLIENT_RCPT_NOT_TRIED, FAILURE_SCOPE_NONE},
+    {SMTP_CLIENT_BODY, "298 odd\r\n", SMTP_CLIENT_QUIT,
+     SMTP_CLIENT_ACTION_SEND_LINE, "QUIT\r\n",
+     SMTP_CLIENT_RCPT_ACCEPTED, FAILURE_SCOPE_NONE},
+
     /* After QUIT the outcome is settled; every reply closes. */
     {SMTP_CLIENT_QUIT, "221 Bye\r\n", SMTP_CLIENT_DONE,
      SMTP_CLIENT_ACTION_CLOSE, NULL,
@@ -305,6 +322,100 @@ START_TEST(reply_in_every_state)
         ck_assert_ptr_eq(out.result, &client.result);
     else
         ck_assert_ptr_null(out.result);
+}
+END_TEST
+
+/* One reply in a state that only an envelope option reaches: STARTTLS
+ * (starttls), RSET (keep_open after a refused DATA) and IDLE (keep_open
+ * after delivery). */
+static const struct reply_case option_reply_cases[] = {
+    {SMTP_CLIENT_STARTTLS, "220 2.0.0 Ready\r\n", SMTP_CLIENT_EHLO,
+     SMTP_CLIENT_ACTION_START_TLS, "EHLO out.sender.test\r\n",
+     SMTP_CLIENT_RCPT_NOT_TRIED, FAILURE_SCOPE_NONE},
+    {SMTP_CLIENT_STARTTLS, "454 4.7.0 no TLS\r\n", SMTP_CLIENT_MAIL,
+     SMTP_CLIENT_ACTION_SEND_LINE, "MAIL FROM:<alice@sender.test>\r\n",
+     SMTP_CLIENT_RCPT_NOT_TRIED, FAILURE_SCOPE_NONE},
+    {SMTP_CLIENT_STARTTLS, "554 5.7.0 no\r\n", SMTP_CLIENT_MAIL,
+     SMTP_CLIENT_ACTION_SEND_LINE, "MAIL FROM:<alice@sender.test>\r\n",
+     SMTP_CLIENT_RCPT_NOT_TRIED, FAILURE_SCOPE_NONE},
+    {SMTP_CLIENT_STARTTLS, "699 odd\r\n", SMTP_CLIENT_MAIL,
+     SMTP_CLIENT_ACTION_SEND_LINE, "MAIL FROM:<alice@sender.test>\r\n",
+     SMTP_CLIENT_RCPT_NOT_TRIED, FAILURE_SCOPE_NONE},
+    {SMTP_CLIENT_STARTTLS, "421 4.3.2 closing\r\n", SMTP_CLIENT_DONE,
+     SMTP_CLIENT_ACTION_CLOSE, NULL,
+     SMTP_CLIENT_RCPT_TRANSIENT, FAILURE_SCOPE_SESSION},
+
+    {SMTP_CLIENT_RSET, "250 2.0.0 Ok\r\n", SMTP_CLIENT_MAIL,
+     SMTP_CLIENT_ACTION_SEND_LINE, "MAIL FROM:<alice@sender.test>\r\n",
+     SMTP_CLIENT_RCPT_NOT_TRIED, FAILURE_SCOPE_NONE},
+    {SMTP_CLIENT_RSET, "451 4.3.0 later\r\n", SMTP_CLIENT_QUIT,
+     SMTP_CLIENT_ACTION_SEND_LINE, "QUIT\r\n",
+     SMTP_CLIENT_RCPT_TRANSIENT, FAILURE_SCOPE_SESSION},
+    {SMTP_CLIENT_RSET, "502 5.5.1 no\r\n", SMTP_CLIENT_QUIT,
+     SMTP_CLIENT_ACTION_SEND_LINE, "QUIT\r\n",
+     SMTP_CLIENT_RCPT_PERMANENT, FAILURE_SCOPE_SESSION},
+    {SMTP_CLIENT_RSET, "421 4.3.2 closing\r\n", SMTP_CLIENT_DONE,
+     SMTP_CLIENT_ACTION_CLOSE, NULL,
+     SMTP_CLIENT_RCPT_TRANSIENT, FAILURE_SCOPE_SESSION},
+
+    /* Nothing was asked in IDLE: any reply ends the session, and the
+     * reported envelope keeps its outcome. */
+    {SMTP_CLIENT_IDLE, "421 4.4.2 timeout\r\n", SMTP_CLIENT_DONE,
+     SMTP_CLIENT_ACTION_CLOSE, NULL,
+     SMTP_CLIENT_RCPT_ACCEPTED, FAILURE_SCOPE_NONE},
+    {SMTP_CLIENT_IDLE, "250 odd\r\n", SMTP_CLIENT_DONE,
+     SMTP_CLIENT_ACTION_CLOSE, NULL,
+     SMTP_CLIENT_RCPT_ACCEPTED, FAILURE_SCOPE_NONE},
+};
+
+/* Brings a one-recipient client with the options for `state` into it. */
+static void advance_to_option_state(struct smtp_client *client,
+                                    struct smtp_client_envelope *envelope,
+                                    enum smtp_client_state state,
+                                    struct smtp_client_output *out)
+{
+    *envelope = make_envelope(one_recipient, 1);
+    envelope->starttls = state == SMTP_CLIENT_STARTTLS;
+    envelope->keep_open = state != SMTP_CLIENT_STARTTLS;
+    smtp_client_init(client, envelope);
+    if (state == SMTP_CLIENT_STARTTLS) {
+        feed(client, "220 mx\r\n", out);
+        feed(client, "250-mx\r\n250 STARTTLS\r\n", out);
+    } else if (state == SMTP_CLIENT_RSET) {
+        advance_to(client, SMTP_CLIENT_DATA, out);
+        feed(client, "554 5.7.1 rejected\r\n", out);
+        smtp_client_next_envelope(client, envelope, out);
+    } else {
+        advance_to(client, SMTP_CLIENT_IDLE, out);
+    }
+    ck_assert_int_eq(client->state, state);
+}
+
+START_TEST(reply_in_option_states)
+{
+    const struct reply_case *c = &option_reply_cases[_i];
+    struct smtp_client_envelope envelope;
+    struct smtp_client client;
+    struct smtp_client_output out;
+    const struct smtp_client_recipient *recipient;
+
+    advance_to_option_state(&client, &envelope, c->state, &out);
+    feed(&client, c->wire, &out);
+    recipient = &client.result.recipients[0];
+
+    ck_assert_msg(client.state == c->next, "%s + %.3s: state %s",
+                  smtp_client_state_name(c->state), c->wire,
+                  smtp_client_state_name(client.state));
+    ck_assert_msg(out.action == c->action, "%s + %.3s: action %s",
+                  smtp_client_state_name(c->state), c->wire,
+                  smtp_client_action_name(out.action));
+    ck_assert_str_eq(out.line, c->line != NULL ? c->line : "");
+    ck_assert_msg(recipient->status == c->status, "%s + %.3s: status %s",
+                  smtp_client_state_name(c->state), c->wire,
+                  smtp_client_recipient_status_name(recipient->status));
+    ck_assert_msg(recipient->scope == c->scope, "%s + %.3s: scope %s",
+                  smtp_client_state_name(c->state), c->wire,
+                  delivery_scope_name(recipient->scope));
 }
 END_TEST
 
@@ -1464,6 +1575,9 @@ Suite *smtp_client_suite(void)
 
     tcase_add_loop_test(table_case, reply_in_every_state, 0,
                         (int)(sizeof reply_cases / sizeof *reply_cases));
+    tcase_add_loop_test(table_case, reply_in_option_states, 0,
+                        (int)(sizeof option_reply_cases
+                              / sizeof *option_reply_cases));
     tcase_add_test(table_case, failure_records_reply);
     tcase_add_test(table_case, protocol_error_is_5_5_0);
     tcase_add_test(table_case, out_of_range_code_is_permanent);

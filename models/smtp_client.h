@@ -39,7 +39,8 @@
 
 /* Bytes of commands in one output.  A pipelined group (MAIL, every RCPT,
  * DATA) longer than this is sent as several groups, each after the
- * replies to the previous one; 8192 bytes hold 100 RCPT lines of 80. */
+ * replies to the previous one.  8192 bytes hold MAIL, DATA and 100 RCPT
+ * lines of 75 bytes. */
 #define SMTP_CLIENT_OUTPUT_MAX 8192
 
 /* Default timeout for each block of message data the driver sends while

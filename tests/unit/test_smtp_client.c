@@ -999,7 +999,7 @@ START_TEST(pipelined_354_without_recipient)
     struct smtp_client_output out;
 
     pipeline_refused_rcpts(&client, &envelope, &out);
-    /* RFC 2920 3.1: a 354 nobody asked for gets a single dot. */
+    /* RFC 2920 3.1: a 354 with no accepted recipient gets a single dot. */
     feed(&client, "354 go ahead anyway\r\n", &out);
     ck_assert_int_eq(out.action, SMTP_CLIENT_ACTION_SEND_BODY);
     ck_assert_uint_eq(out.body_size, 0);

@@ -9,6 +9,8 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "models/greylist.h"
+#include "models/rate_limiter.h"
 #include "models/world.h"
 
 bool receive_path_open_session(struct world *world, uint32_t provider, int *server)
@@ -119,4 +121,125 @@ void receive_path_start_processing(struct station *station, void *job)
                                          state->rng_processing);
     set_phases(inbound->world, inbound, PHASE_ACTIVE);
     engine_schedule(station->engine, service, on_processed, job, 0);
+}
+
+/* The rate limits of `provider` that apply at `step`: takes a token from
+ * each and returns the first refusal's reply code (with its enhanced
+ * code), or 0 when every limit allows. */
+static int check_rate_limits(struct world *world, uint32_t provider,
+                             enum rate_limiter_step step,
+                             const struct receive_client *client,
+                             char *enhanced, size_t enhanced_size)
+{
+    struct provider_state *state = &world->providers[provider];
+    const struct smtp_in_policy *policy = &state->params->smtp_in.policy;
+    sim_time now = engine_now(world->engine);
+
+    for (size_t i = 0; i < policy->rate_limit_count; i++) {
+        const struct rate_limiter_params *limit = &policy->rate_limits[i];
+        if (limit->step != step)
+            continue;
+        const char *key = limit->key == RATE_LIMITER_KEY_CLIENT ? client->key
+                                                                : client->sender_domain;
+        if (!rate_limiter_allow(state->rate_limiters[i], key, now)) {
+            snprintf(enhanced, enhanced_size, "%s", limit->enhanced);
+            return limit->code;
+        }
+    }
+    return 0;
+}
+
+int receive_path_greeting(struct world *world, uint32_t provider,
+                          struct receive_client *client, int *server)
+{
+    struct provider_state *state = &world->providers[provider];
+    char enhanced[16];
+
+    *server = -1;
+    if (state->connection_limit) {
+        if (!rate_limiter_connection_open(state->connection_limit, client->key))
+            return 421;
+        client->connection_counted = true;
+    }
+    if (check_rate_limits(world, provider, RATE_LIMITER_STEP_CONNECT, client, enhanced,
+                          sizeof enhanced) != 0)
+        return 421;
+    if (!receive_path_open_session(world, provider, server))
+        return 421;
+    if (gsl_rng_uniform(state->rng_smtp_in) < state->params->smtp_in.spam_source)
+        return 554;
+    return 220;
+}
+
+void receive_path_end_session(struct world *world, uint32_t provider,
+                              struct receive_client *client, int *server)
+{
+    struct provider_state *state = &world->providers[provider];
+
+    if (*server >= 0)
+        receive_path_close_session(world, provider, *server);
+    *server = -1;
+    if (client->connection_counted)
+        rate_limiter_connection_close(state->connection_limit, client->key);
+    client->connection_counted = false;
+}
+
+/*
+ * RCPT TO, in the order a Postfix smtpd_recipient_restrictions list would
+ * usually check it: rate limit, unknown mailbox (550 5.1.1), mailbox over
+ * quota (452 4.2.2), then greylisting (450 4.2.0), which real sites run
+ * last so that mail they would refuse anyway leaves no greylist entry.
+ * MODEL: unknown mailboxes and full ones are fixed fractions drawn per
+ * RCPT; real servers look the mailbox up.
+ */
+int receive_path_check_recipient(struct world *world, uint32_t provider,
+                                 const struct receive_client *client,
+                                 const char *recipient, char *enhanced,
+                                 size_t enhanced_size)
+{
+    struct provider_state *state = &world->providers[provider];
+    const struct smtp_in_params *params = &state->params->smtp_in;
+
+    int code = check_rate_limits(world, provider, RATE_LIMITER_STEP_RCPT, client,
+                                 enhanced, enhanced_size);
+    if (code != 0)
+        return code;
+    if (gsl_rng_uniform(state->rng_smtp_in) < params->unknown_recipient) {
+        snprintf(enhanced, enhanced_size, "5.1.1");
+        return 550;
+    }
+    if (params->policy.quota_full > 0 &&
+        gsl_rng_uniform(state->rng_smtp_in) < params->policy.quota_full) {
+        snprintf(enhanced, enhanced_size, "%s", SCENARIO_POLICY_QUOTA_ENHANCED);
+        return SCENARIO_POLICY_QUOTA_CODE;
+    }
+    if (state->greylist &&
+        greylist_check(state->greylist, client->address, client->sender, recipient,
+                       engine_now(world->engine)) == GREYLIST_DEFER) {
+        snprintf(enhanced, enhanced_size, "%s", GREYLIST_REPLY_ENHANCED);
+        return GREYLIST_REPLY_CODE;
+    }
+    snprintf(enhanced, enhanced_size, "2.1.5");
+    return 250;
+}
+
+/* End of data: a rate limit here refuses a body that has already crossed
+ * the network, so its bytes are counted; a full incoming queue answers
+ * 452 4.3.1 (insufficient system storage, RFC 3463).  Returns 250 when the
+ * caller may hand the copy to the incoming queue. */
+int receive_path_check_message(struct world *world, uint32_t provider,
+                               const struct receive_client *client, uint64_t size)
+{
+    struct provider_state *state = &world->providers[provider];
+    char enhanced[16];
+
+    int code = check_rate_limits(world, provider, RATE_LIMITER_STEP_DATA, client,
+                                 enhanced, sizeof enhanced);
+    if (code != 0) {
+        state->bytes_refused_after_data += size;
+        return code;
+    }
+    if (!receive_path_has_room(world, provider))
+        return 452;
+    return 250;
 }

@@ -456,6 +456,7 @@ static void write_summary(struct report *report, const struct world *world)
     insert_summary(report, statement, "messages_submitted", "all",
                    (double)world->messages_submitted);
     insert_summary(report, statement, "dsn_created", "all", (double)world->dsn_created);
+    insert_summary(report, statement, "delay_warnings", "all", (double)world->delay_warnings);
     insert_summary(report, statement, "smtp_attempts", "all", (double)world->attempts);
     insert_summary(report, statement, "recipients_delivered", "all",
                    (double)world->recipients_delivered);
@@ -472,6 +473,10 @@ static void write_summary(struct report *report, const struct world *world)
                        (double)state->processing.peak_length);
         insert_summary(report, statement, "smtp_sessions_refused", state->params->name,
                        (double)state->smtp_sessions_refused);
+        insert_summary(report, statement, "deliveries_suspended", state->params->name,
+                       (double)state->deliveries_suspended);
+        insert_summary(report, statement, "bytes_refused_after_data", state->params->name,
+                       (double)state->bytes_refused_after_data);
     }
     sqlite3_finalize(statement);
 }

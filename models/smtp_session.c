@@ -32,6 +32,7 @@
 #include "models/smtp_client.h"
 #include "models/smtp_reply.h"
 #include "models/smtp_server.h"
+#include "models/outgoing.h"
 #include "models/world.h"
 
 #define ADDRESS_MAX 320
@@ -65,6 +66,8 @@ struct smtp_session {
     size_t host_index;               /* MX host being tried */
     uint32_t server_provider;
     int server_slot;                 /* SMTP server at the receiver, or -1 */
+    struct receive_client client_side;  /* this client, as the receiver sees it */
+    size_t destination;              /* world_domain_index of the envelope */
     sim_time attempt_start;
 
     struct smtp_client client;
@@ -86,6 +89,12 @@ struct smtp_session {
 };
 
 static void on_step(struct engine *engine, void *object, uint64_t step);
+static void record_attempt(struct smtp_session *session, int code, const char *enhanced,
+                           const char *step, const char *result);
+static void conclude_unreached(struct smtp_session *session, int code,
+                               const struct smtp_reply *reply);
+static void end_server_side(struct smtp_session *session);
+static void end_session(struct smtp_session *session);
 
 static void schedule_step(struct smtp_session *session, sim_time delay,
                           enum session_step step)
@@ -114,36 +123,33 @@ static gsl_rng *receiver_rng(const struct smtp_session *session)
     return session->world->providers[session->server_provider].rng_smtp_in;
 }
 
-/* Server policy: RCPT TO.  MODEL: a fixed fraction of addresses is unknown,
- * drawn per RCPT; real servers look the mailbox up. */
+/* Server policy callback for RCPT TO: the receiving provider's policies
+ * decide (receive_path_check_recipient). */
 static int check_recipient(void *context, const char *address, char *enhanced,
                            size_t enhanced_size)
 {
     struct smtp_session *session = context;
     size_t index = session->server_recipient++;
-
-    if (gsl_rng_uniform(receiver_rng(session)) <
-        receiver_params(session)->smtp_in.unknown_recipient) {
-        snprintf(enhanced, enhanced_size, "5.1.1");
-        return 550;
-    }
-    if (index < session->envelope->recipient_count)
+    int code = receive_path_check_recipient(session->world, session->server_provider,
+                                            &session->client_side, address, enhanced,
+                                            enhanced_size);
+    if (code / 100 == 2 && index < session->envelope->recipient_count)
         session->server_accepted[index] = true;
-    snprintf(enhanced, enhanced_size, "2.1.5");
-    return 250;
+    return code;
 }
 
-/* Server policy: end of data.  The copy goes to the incoming queue; a full
- * queue answers 452 4.3.1 (insufficient system storage, RFC 3463), which
- * the client treats as temporary. */
+/* Server policy callback for the end of data: on 250 the copy for the
+ * recipients the server accepted goes to the incoming queue. */
 static int check_message(void *context, uint64_t size)
 {
     struct smtp_session *session = context;
     struct world *world = session->world;
     struct envelope *envelope = session->envelope;
 
-    if (!receive_path_has_room(world, session->server_provider))
-        return 452;
+    int code = receive_path_check_message(world, session->server_provider,
+                                          &session->client_side, size);
+    if (code != 250)
+        return code;
 
     uint16_t accepted = 0;
     for (uint16_t i = 0; i < envelope->recipient_count; i++)
@@ -197,8 +203,20 @@ void smtp_session_start(struct station *station, void *job)
     struct provider_state *sender = station->context;
     struct envelope *envelope = job;
     struct world *world = sender->world;
-    struct smtp_session *session = checked_calloc(1, sizeof *session);
     size_t count = envelope->recipient_count;
+    size_t destination = world_domain_index(world, envelope->to_provider,
+                                            envelope->to_domain);
+    int limit = sender->params->smtp_out.policy.destination_concurrency;
+
+    if (limit > 0 && sender->destination_sessions[destination] >= limit) {
+        outgoing_wait_for_destination(sender, envelope, destination);
+        station_release(station);
+        return;
+    }
+    sender->destination_sessions[destination]++;
+
+    struct smtp_session *session = checked_calloc(1, sizeof *session);
+    session->destination = destination;
 
     session->world = world;
     session->sender = sender;
@@ -217,6 +235,15 @@ void smtp_session_start(struct station *station, void *job)
     for (uint16_t i = 0; i < count; i++)
         world_set_phase(world, envelope->message, envelope->recipients[i], PHASE_ACTIVE);
     format_addresses(session);
+    if (engine_now(world->engine) < sender->destination_dead_until[destination]) {
+        /* No attempt is made, so none is recorded: the envelope goes
+         * back to wait for its next retry (Postfix: "delivery temporarily
+         * suspended"). */
+        sender->deliveries_suspended++;
+        outgoing_defer(world, envelope);
+        end_session(session);
+        return;
+    }
     schedule_step(session, world_sample_time(&sender->params->smtp_out.scan_time,
                                              sender->rng_smtp_out),
                   STEP_SCANNED);
@@ -286,72 +313,20 @@ static void record_attempt(struct smtp_session *session, int code, const char *e
     report_attempt(world->report, &record);
 }
 
-static void on_retry(struct engine *engine, void *object, uint64_t argument)
-{
-    struct envelope *envelope = object;
-    struct world *world = envelope->world;
-    struct provider_state *sender = &world->providers[envelope->from_provider];
-
-    sender->deferred--;
-    time_average_set(&sender->deferred_average, engine_now(engine),
-                     (double)sender->deferred);
-    send_path_queue_envelope(world, envelope);
-}
-
-/* Bounces the recipients in `indices` (message recipient indices) with one
- * DSN for all of them; a DSN's own recipient is dropped instead. */
-static void bounce_recipients(struct world *world, struct message *message,
-                              const uint16_t *indices, size_t count,
-                              enum outcome_reason reason)
-{
-    if (count == 0)
-        return;
-    if (!message->is_dsn)
-        send_path_bounce(world, message);
-    for (size_t i = 0; i < count; i++) {
-        message->recipients[indices[i]].reason = reason;
-        world_finish_recipient(world, message, indices[i],
-                               message->is_dsn ? PHASE_DROPPED : PHASE_BOUNCED);
-    }
-}
-
-/* Keeps the envelope for a retry, or bounces it once its queue lifetime
- * has passed (Postfix's maximal_queue_lifetime). */
-static void defer_envelope(struct world *world, struct envelope *envelope)
-{
-    struct provider_state *sender = &world->providers[envelope->from_provider];
-    const struct retry_params *retry = &sender->params->smtp_out.retry;
-    struct message *message = envelope->message;
-    sim_time now = engine_now(world->engine);
-
-    envelope->failures++;
-    if (retry_expired(retry, envelope->first_queued, now)) {
-        bounce_recipients(world, message, envelope->recipients,
-                          envelope->recipient_count, REASON_LIFETIME);
-        world_envelope_free(world, envelope);
-        return;
-    }
-    for (uint16_t i = 0; i < envelope->recipient_count; i++)
-        world_set_phase(world, message, envelope->recipients[i], PHASE_DEFERRED);
-    sender->deferred++;
-    if (sender->deferred > sender->peak_deferred)
-        sender->peak_deferred = sender->deferred;
-    time_average_set(&sender->deferred_average, now, (double)sender->deferred);
-    engine_schedule(world->engine, retry_next_delay(retry, envelope->failures),
-                    on_retry, envelope, 0);
-}
-
 /* Ends the attempt: frees the worker and the session, and lets go of the
  * message, which may then be freed. */
 static void end_session(struct smtp_session *session)
 {
     struct world *world = session->world;
     struct message *message = session->message;
-    struct station *outgoing = &session->sender->outgoing;
+    struct provider_state *sender = session->sender;
+    size_t destination = session->destination;
 
     engine_cancel(world->engine, session->timeout);
     free_session(session);
-    station_release(outgoing);
+    sender->destination_sessions[destination]--;
+    station_release(&sender->outgoing);
+    outgoing_wake_waiting(sender, destination);
     world_release_message(world, message);
 }
 
@@ -374,7 +349,7 @@ static void conclude(struct smtp_session *session, const struct smtp_client_resu
     struct world *world = session->world;
     struct envelope *envelope = session->envelope;
     struct message *message = envelope->message;
-    uint16_t bounced[SMTP_CLIENT_MAX_RECIPIENTS];
+    uint16_t bounced[SMTP_CLIENT_MAX_RECIPIENTS] = {0};
     size_t bounced_count = 0;
     uint16_t kept = 0;
 
@@ -397,9 +372,9 @@ static void conclude(struct smtp_session *session, const struct smtp_client_resu
     }
     envelope->recipient_count = kept;
 
-    bounce_recipients(world, message, bounced, bounced_count, REASON_SMTP_PERMANENT);
+    outgoing_bounce(world, message, bounced, bounced_count, REASON_SMTP_PERMANENT);
     if (kept > 0)
-        defer_envelope(world, envelope);
+        outgoing_defer(world, envelope);
     else
         world_envelope_free(world, envelope);
     end_session(session);
@@ -423,7 +398,7 @@ static void conclude_unreached(struct smtp_session *session, int code,
         else
             note_reply(recipient, code, 0, 0, 0);
     }
-    defer_envelope(world, envelope);
+    outgoing_defer(world, envelope);
     end_session(session);
 }
 
@@ -446,11 +421,11 @@ static void conclude_at_lookup(struct smtp_session *session, bool permanent, int
         snprintf(recipient->enhanced, sizeof recipient->enhanced, "%s", enhanced);
     }
     if (permanent) {
-        bounce_recipients(world, message, envelope->recipients,
+        outgoing_bounce(world, message, envelope->recipients,
                           envelope->recipient_count, reason);
         world_envelope_free(world, envelope);
     } else {
-        defer_envelope(world, envelope);
+        outgoing_defer(world, envelope);
     }
     end_session(session);
 }
@@ -480,11 +455,10 @@ static void host_failed(struct smtp_session *session, enum failure_scope scope,
         snprintf(enhanced, sizeof enhanced, "%d.%d.%d", reply->enhanced_class,
                  reply->enhanced_subject, reply->enhanced_detail);
     record_attempt(session, code, enhanced, step, attempt_result_names[decision]);
-    if (session->server_slot >= 0) {
-        receive_path_close_session(session->world, session->server_provider,
-                                   session->server_slot);
-        session->server_slot = -1;
-    }
+    end_server_side(session);
+    if (decision == DECIDE_DEFER)
+        outgoing_count_unreached(session->sender, session->destination,
+                                 engine_now(session->world->engine));
     if (decision == DECIDE_NEXT_MX) {
         session->host_index++;
         begin_connect(session);
@@ -652,21 +626,42 @@ static void send_reply(struct smtp_session *session)
     schedule_step(session, delay, STEP_REPLY_AT_CLIENT);
 }
 
-/* The server side of the TCP handshake completed: a full server or a
- * known spam source is told so in the greeting (421 4.3.2, 554 5.7.1). */
+/* Fills in the client as the receiver sees it.  MODEL: each sending
+ * provider sends from one address, 198.18.<provider>.1 in RFC 2544's
+ * benchmarking range, like a single MTA host; so per-client limits and
+ * greylisting see one client per provider. */
+static void describe_client(struct smtp_session *session)
+{
+    struct receive_client *client = &session->client_side;
+    struct provider_state *sender = session->sender;
+    const struct message *message = session->message;
+    const struct provider *params = sender->params;
+
+    client->address = 0xC6120000u | (sender->index & 0x1FFu) << 8 | 1u;
+    snprintf(client->key, sizeof client->key, "%u.%u.%u.%u", client->address >> 24,
+             client->address >> 16 & 0xFFu, client->address >> 8 & 0xFFu,
+             client->address & 0xFFu);
+    client->sender = session->sender_text;
+    client->sender_domain = message->is_dsn ? ""
+                            : params->domains[message->sender.domain];
+    client->connection_counted = false;
+}
+
+static void end_server_side(struct smtp_session *session)
+{
+    receive_path_end_session(session->world, session->server_provider,
+                             &session->client_side, &session->server_slot);
+}
+
+/* The server side of the TCP handshake completed: the receiving policies
+ * choose the greeting (see receive_path_greeting). */
 static void server_accept(struct smtp_session *session)
 {
-    struct world *world = session->world;
     const struct provider *receiver = receiver_params(session);
-    int greeting = 220;
 
-    if (!receive_path_open_session(world, session->server_provider,
-                                   &session->server_slot)) {
-        session->server_slot = -1;
-        greeting = 421;
-    } else if (gsl_rng_uniform(receiver_rng(session)) < receiver->smtp_in.spam_source) {
-        greeting = 554;
-    }
+    describe_client(session);
+    int greeting = receive_path_greeting(session->world, session->server_provider,
+                                         &session->client_side, &session->server_slot);
     session->policy = (struct smtp_server_policy){
         .greeting_code = greeting,
         .max_size = receiver->smtp_in.max_message_size,
@@ -695,10 +690,8 @@ static void session_finished(struct smtp_session *session,
                     step);
         return;
     }
-    if (session->server_slot >= 0)
-        receive_path_close_session(session->world, session->server_provider,
-                                   session->server_slot);
-    session->server_slot = -1;
+    end_server_side(session);
+    session->sender->destination_failures[session->destination] = 0;
 
     int code = result->code;
     if (result->scope == FAILURE_SCOPE_NONE) {

@@ -17,6 +17,8 @@
 #include <strings.h>
 
 #include "models/dns.h"
+#include "models/greylist.h"
+#include "models/rate_limiter.h"
 #include "models/report.h"
 #include "models/run_control.h"
 #include "models/trace.h"
@@ -133,6 +135,7 @@ struct envelope *world_envelope_new(struct world *world, struct message *message
     envelope->to_provider = to->provider;
     envelope->to_domain = to->domain;
     envelope->first_queued = engine_now(world->engine);
+    retry_state_init(&envelope->retry, envelope->first_queued);
     LIST_INSERT(world->live_envelopes, envelope);
     return envelope;
 }
@@ -219,6 +222,53 @@ static gsl_rng *provider_stream(const struct world *world, const struct provider
     return rng_stream_new(world->scenario->seed, name);
 }
 
+size_t world_domain_index(const struct world *world, uint32_t provider, uint32_t domain)
+{
+    return world->domain_base[provider] + domain;
+}
+
+/* The per-destination tables of the sending side and the receiving
+ * side's greylisting, rate limits and connection limit. */
+static void init_policies(struct world *world, struct provider_state *state)
+{
+    const struct provider *provider = state->params;
+    const struct smtp_in_policy *in = &provider->smtp_in.policy;
+    size_t domains = world->domain_count;
+
+    state->destination_sessions = checked_calloc(domains, sizeof(int));
+    state->destination_waiting = checked_calloc(domains, sizeof(struct envelope *));
+    state->destination_waiting_tail = checked_calloc(domains, sizeof(struct envelope *));
+    state->destination_failures = checked_calloc(domains, sizeof(int));
+    state->destination_dead_until = checked_calloc(domains, sizeof(sim_time));
+    state->rng_retry = provider_stream(world, provider, "retry");
+
+    if (in->greylisting.enabled)
+        state->greylist = greylist_new(&in->greylisting);
+    state->rate_limiters = checked_calloc(in->rate_limit_count,
+                                          sizeof *state->rate_limiters);
+    for (size_t i = 0; i < in->rate_limit_count; i++)
+        state->rate_limiters[i] = rate_limiter_new(&in->rate_limits[i]);
+    if (in->connection_limit > 0)
+        state->connection_limit = rate_limiter_connection_new(in->connection_limit);
+}
+
+static void free_policies(struct provider_state *state)
+{
+    free(state->destination_sessions);
+    free(state->destination_waiting);
+    free(state->destination_waiting_tail);
+    free(state->destination_failures);
+    free(state->destination_dead_until);
+    gsl_rng_free(state->rng_retry);
+    if (state->greylist)
+        greylist_free(state->greylist);
+    for (size_t i = 0; i < state->params->smtp_in.policy.rate_limit_count; i++)
+        rate_limiter_free(state->rate_limiters[i]);
+    free(state->rate_limiters);
+    if (state->connection_limit)
+        rate_limiter_connection_free(state->connection_limit);
+}
+
 static void init_series(struct provider_state *state)
 {
     series_init(&state->web_queue, "web_queue");
@@ -268,6 +318,7 @@ static void init_provider(struct world *world, uint32_t index)
     state->rng_storage = provider_stream(world, provider, "storage");
     state->rng_clients = provider_stream(world, provider, "clients");
 
+    init_policies(world, state);
     state->dns_cache = dns_cache_new();
     reader_pool_init(&state->readers, &provider->clients, provider->mailboxes,
                      state->rng_clients);
@@ -296,6 +347,11 @@ struct world *world_new(const struct scenario *scenario, struct report *report)
     for (int path = 0; path < PATH_COUNT; path++) {
         world->stored_latency[path] = histogram_new(1e-3, 30 * 86400.0, 0.01);
         world->seen_latency[path] = histogram_new(1e-3, 30 * 86400.0, 0.01);
+    }
+    world->domain_base = checked_calloc(scenario->provider_count, sizeof(size_t));
+    for (uint32_t i = 0; i < scenario->provider_count; i++) {
+        world->domain_base[i] = world->domain_count;
+        world->domain_count += scenario->providers[i].domain_count;
     }
     world->providers = checked_calloc(scenario->provider_count,
                                       sizeof *world->providers);
@@ -495,6 +551,7 @@ static void free_provider(struct provider_state *state)
     station_fini(&state->processing);
     free(state->smtp_sessions);
     dns_cache_free(state->dns_cache);
+    free_policies(state);
     reader_pool_fini(&state->readers);
     gsl_rng_free(state->rng_web);
     gsl_rng_free(state->rng_smtp_out);
@@ -551,6 +608,7 @@ void world_free(struct world *world)
         trace_reader_free(world->trace);
     free(world->next_trace);
     free(world->fault_events);
+    free(world->domain_base);
     engine_free(world->engine);
     free(world);
 }

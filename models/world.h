@@ -23,6 +23,7 @@
 #include "models/ledger.h"
 #include "models/message.h"
 #include "models/reader.h"
+#include "models/retry_policy.h"
 #include "models/scenario.h"
 #include "models/station.h"
 #include "sim/engine.h"
@@ -53,6 +54,8 @@ struct envelope {
     uint32_t to_domain;             /* index into the provider's domains */
     uint16_t failures;              /* delivery attempts that failed */
     sim_time first_queued;
+    struct retry_state retry;       /* the retry policy's view of it */
+    struct envelope *next_waiting;  /* in a destination's wait list */
     uint16_t recipient_count;       /* recipients still to deliver */
     uint16_t recipients[];          /* indices into message->recipients */
 };
@@ -101,6 +104,24 @@ struct provider_state {
     struct workload_source *workload;
     struct submission *next_submission;
 
+    gsl_rng *rng_retry;             /* jitter and Exim H rules only */
+
+    /* Sending side, per destination domain (index world_domain_index):
+     * open sessions, envelopes waiting for a session slot, and the
+     * dead-destination state. */
+    int *destination_sessions;
+    struct envelope **destination_waiting;
+    struct envelope **destination_waiting_tail;
+    int *destination_failures;      /* attempts in a row that reached no host */
+    uint64_t deliveries_suspended;  /* retries skipped for a dead destination */
+    sim_time *destination_dead_until;
+
+    /* Receiving side policies; NULL when not configured. */
+    struct greylist *greylist;
+    struct rate_limiter **rate_limiters;  /* one per smtp_in.rate_limits entry */
+    struct connection_limit *connection_limit;
+    uint64_t bytes_refused_after_data;   /* bodies sent, then refused */
+
     /* Active component_down and workers_lost faults, per component. */
     int components_down[COMPONENT_COUNT];
     int workers_lost[COMPONENT_COUNT];
@@ -143,6 +164,8 @@ struct world {
     struct smtp_session *live_sessions;
     struct submission *next_trace;  /* read ahead from the trace */
     struct fault_event *fault_events;  /* one per scenario fault */
+    size_t *domain_base;            /* first world_domain_index per provider */
+    size_t domain_count;            /* domains of all providers */
 
     /* Per recipient: submission to mailbox, and submission to reader. */
     struct histogram *stored_latency[PATH_COUNT];
@@ -150,6 +173,7 @@ struct world {
 
     uint64_t messages_submitted;
     uint64_t dsn_created;
+    uint64_t delay_warnings;        /* "delayed" DSNs, counted in dsn_created */
     uint64_t attempts;              /* SMTP delivery attempts, all hosts */
     uint64_t recipients_delivered;
     uint64_t recipients_bounced;
@@ -173,7 +197,33 @@ void smtp_session_start(struct station *station, void *job);
 /* Frees the sessions still open when the run ended. */
 void smtp_session_free_all(struct world *world);
 
+/* The client side of an inbound SMTP session, as the receiving policies
+ * see it. */
+struct receive_client {
+    uint32_t address;               /* IPv4, host byte order */
+    char key[16];                   /* the address as text, for rate limits */
+    const char *sender;             /* MAIL FROM address, "" for <> */
+    const char *sender_domain;      /* "" for the null sender */
+    bool connection_counted;        /* counted by the connection limit */
+};
+
 /* receive_path.c */
+/* Decides the greeting of a new inbound session: 421 when the client is
+ * over its connection limit or connect rate, or every SMTP server is full
+ * (then *server stays -1); 554 for a known spam source; else 220. */
+int receive_path_greeting(struct world *world, uint32_t provider,
+                          struct receive_client *client, int *server);
+/* Releases what receive_path_greeting took. */
+void receive_path_end_session(struct world *world, uint32_t provider,
+                              struct receive_client *client, int *server);
+/* RCPT TO policy: a reply code, with the enhanced code written out. */
+int receive_path_check_recipient(struct world *world, uint32_t provider,
+                                 const struct receive_client *client,
+                                 const char *recipient, char *enhanced,
+                                 size_t enhanced_size);
+/* End-of-data policy: 250 when the copy may go to the incoming queue. */
+int receive_path_check_message(struct world *world, uint32_t provider,
+                               const struct receive_client *client, uint64_t size);
 /* Returns true if the SMTP servers of `provider` have room for a session. */
 bool receive_path_open_session(struct world *world, uint32_t provider, int *server);
 void receive_path_close_session(struct world *world, uint32_t provider, int server);
@@ -223,6 +273,8 @@ sim_time world_one_way(const struct world *world, uint32_t from, uint32_t to);
 /* Time to send `bytes` over a link at the scenario's bandwidth. */
 sim_time world_transfer_time(const struct world *world, uint64_t bytes);
 sim_time world_sample_time(const struct dist *dist, gsl_rng *rng);
+/* Index of a (provider, domain) pair among all domains of the scenario. */
+size_t world_domain_index(const struct world *world, uint32_t provider, uint32_t domain);
 /* Returns true if a host_down or provider_down fault covers `host` at
  * `now`, with its mode. */
 bool world_host_down(const struct world *world, const char *host, sim_time now,

@@ -244,12 +244,13 @@ static void on_signal(int signal_number)
 }
 
 /* Installs on_signal for SIGINT and SIGTERM, once: a second signal gets the
- * default action and ends the process. */
+ * default action and ends the process.  SA_RESTART keeps a read of the
+ * trace file or a write of the results from failing with EINTR. */
 static void catch_signals(void)
 {
     struct sigaction action = {0};
     action.sa_handler = on_signal;
-    action.sa_flags = SA_RESETHAND;
+    action.sa_flags = SA_RESETHAND | SA_RESTART;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);

@@ -281,8 +281,8 @@ static bool keep_previous_results(const char *directory)
     if (stat(current, &status) != 0)
         return true;
     if (rename(current, previous) != 0) {
-        fprintf(stderr, "mailsim: cannot keep the earlier results: rename %s to %s "
-                "failed: %s\n", current, previous, strerror(errno));
+        fprintf(stderr, "mailsim: failed to rename %s to %s to keep the earlier "
+                "results: %s; no results written\n", current, previous, strerror(errno));
         return false;
     }
     fprintf(stderr, "mailsim: the earlier %s is kept as %s\n", current, previous);

@@ -132,7 +132,8 @@ static bool parse_validate_options(int argc, char **argv,
         }
     }
     if (optind != argc) {
-        fprintf(stderr, "mailsim validate: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "mailsim validate: unexpected argument '%s': give the "
+                "directory of the cases with --dir DIR\n", argv[optind]);
         print_validate_usage(stderr);
         return false;
     }

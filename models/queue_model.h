@@ -21,7 +21,7 @@
 #include "models/queue_scenario.h"
 
 /* Measurements of one replication.  Per-job values cover the measured
- * arrivals that the station accepted; time averages cover the window
+ * arrivals that the station accepted.  Time averages cover the window
  * [warmup, warmup + duration). */
 struct queue_result {
     uint64_t arrivals;           /* measured arrivals */

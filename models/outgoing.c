@@ -112,15 +112,22 @@ void outgoing_count_unreached(struct provider_state *sender, size_t destination,
 }
 
 /* Starts the next envelope waiting for a session slot to its domain. */
-void outgoing_wake_waiting(struct provider_state *sender, size_t destination)
+struct envelope *outgoing_take_waiting(struct provider_state *sender, size_t destination)
 {
     struct envelope *envelope = sender->destination_waiting[destination];
     if (!envelope)
-        return;
+        return NULL;
     sender->destination_waiting[destination] = envelope->next_waiting;
     if (!envelope->next_waiting)
         sender->destination_waiting_tail[destination] = NULL;
     envelope->next_waiting = NULL;
-    station_offer_unbounded(&sender->outgoing, envelope);
+    return envelope;
+}
+
+void outgoing_wake_waiting(struct provider_state *sender, size_t destination)
+{
+    struct envelope *envelope = outgoing_take_waiting(sender, destination);
+    if (envelope)
+        station_offer_unbounded(&sender->outgoing, envelope);
 }
 

@@ -30,6 +30,9 @@ void outgoing_count_unreached(struct provider_state *sender, size_t destination,
 void outgoing_wait_for_destination(struct provider_state *sender,
                                    struct envelope *envelope, size_t destination);
 
+/* Removes and returns the next parked envelope of `destination`, or NULL. */
+struct envelope *outgoing_take_waiting(struct provider_state *sender, size_t destination);
+
 /* Hands the next parked envelope of `destination` back to the queue. */
 void outgoing_wake_waiting(struct provider_state *sender, size_t destination);
 

@@ -36,7 +36,7 @@ static const char schema[] =
     "CREATE TABLE attempts (id INTEGER PRIMARY KEY, message_id INTEGER,"
     " from_provider TEXT, to_provider TEXT, attempt INTEGER, start REAL, end REAL,"
     " mx_host TEXT, reply_code INTEGER, enhanced TEXT, step TEXT, result TEXT,"
-    " recipients INTEGER);\n"
+    " recipients INTEGER, connection INTEGER, tls INTEGER);\n"
     "CREATE TABLE samples (time REAL, provider TEXT, metric TEXT, value REAL);\n"
     "CREATE TABLE stations (name TEXT PRIMARY KEY, workers INTEGER,"
     " capacity INTEGER, offered INTEGER, rejected INTEGER, completed INTEGER,"
@@ -113,8 +113,8 @@ struct report *report_open(const struct scenario *scenario, const char *director
         "INSERT INTO recipients VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     report->insert_attempt = results_db_prepare(report->db,
         "INSERT INTO attempts (message_id, from_provider, to_provider, attempt,"
-        " start, end, mx_host, reply_code, enhanced, step, result, recipients)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+        " start, end, mx_host, reply_code, enhanced, step, result, recipients,"
+        " connection, tls) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!report->insert_message || !report->insert_recipient || !report->insert_attempt) {
         snprintf(error, error_size, "cannot prepare the results statements");
         report_discard(report);
@@ -268,6 +268,9 @@ void report_attempt(struct report *report, const struct attempt_record *attempt)
     sqlite3_bind_text(statement, 10, attempt->step, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(statement, 11, attempt->result, -1, SQLITE_STATIC);
     sqlite3_bind_int(statement, 12, attempt->recipients);
+    if (attempt->connection)
+        sqlite3_bind_int64(statement, 13, (sqlite3_int64)attempt->connection);
+    sqlite3_bind_int(statement, 14, attempt->tls);
     step_row(report, statement);
 }
 

@@ -35,6 +35,8 @@ struct attempt_record {
     const char *step;          /* the SMTP step that decided, e.g. "RCPT TO" */
     const char *result;        /* delivered, next_mx, deferred, bounced */
     uint16_t recipients;
+    uint64_t connection;       /* SMTP connection number; 0 for none */
+    bool tls;                  /* the transaction ran over TLS */
 };
 
 /* Run facts known only at the end, stored in the run table. */

@@ -600,7 +600,8 @@ static void load_smtp_out(struct loader *loader, const struct config_node *provi
 {
     static const char *const keys[] = {
         "workers", "queue_capacity", "scan_time", "connect_timeout",
-        "max_mx_hosts", "retry", "destination_concurrency", "dead_destination", NULL,
+        "max_mx_hosts", "retry", "destination_concurrency", "dead_destination",
+        "pipelining", "declare_size", "connection_reuse", "tls", "timeouts", NULL,
     };
     struct config *config = &loader->config;
     struct config_node section = section_of(loader, provider, "smtp_out", keys);
@@ -614,6 +615,7 @@ static void load_smtp_out(struct loader *loader, const struct config_node *provi
     smtp_out->max_mx_hosts = (int)config_int(config, &max_mx, 5, 1, 100);
     load_retry(loader, &section, &smtp_out->retry);
     scenario_policy_load_smtp_out(config, &section, &smtp_out->retry, &smtp_out->policy);
+    scenario_protocol_load_smtp_out(config, &section, &smtp_out->protocol);
 }
 
 static void load_smtp_in(struct loader *loader, const struct config_node *provider,
@@ -622,7 +624,8 @@ static void load_smtp_in(struct loader *loader, const struct config_node *provid
     static const char *const keys[] = {
         "hosts", "servers", "sessions_per_server", "command_time",
         "max_message_size", "unknown_recipient", "spam_source",
-        "greylisting", "rate_limits", "connection_limit", "quota_full", NULL,
+        "greylisting", "rate_limits", "connection_limit", "quota_full",
+        "starttls", "max_recipients", NULL,
     };
     struct config_node section = section_of(loader, provider, "smtp_in", keys);
     smtp_in->servers = count_at(loader, &section, "servers", 2);
@@ -634,6 +637,7 @@ static void load_smtp_in(struct loader *loader, const struct config_node *provid
     smtp_in->unknown_recipient = probability_at(loader, &section, "unknown_recipient", 0);
     smtp_in->spam_source = probability_at(loader, &section, "spam_source", 0);
     scenario_policy_load_smtp_in(&loader->config, &section, &smtp_in->policy);
+    scenario_protocol_load_smtp_in(&loader->config, &section, &smtp_in->protocol);
 }
 
 static void load_processing(struct loader *loader, const struct config_node *provider,

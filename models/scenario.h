@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "models/scenario_policy.h"
+#include "models/scenario_protocol.h"
 #include "sim/dist.h"
 #include "sim/simtime.h"
 
@@ -89,6 +90,7 @@ struct smtp_out_params {
      * concurrency, dead destinations.  With no retry.policy key,
      * policy.retry is the exponential policy made from `retry`. */
     struct smtp_out_policy policy;
+    struct smtp_out_protocol protocol;  /* models/scenario_protocol.h */
 };
 
 struct smtp_in_params {
@@ -103,6 +105,7 @@ struct smtp_in_params {
     /* Receiving policy (models/scenario_policy.h): greylisting, rate
      * limits, session limits, full mailboxes. */
     struct smtp_in_policy policy;
+    struct smtp_in_protocol protocol;   /* models/scenario_protocol.h */
 };
 
 struct processing_params {

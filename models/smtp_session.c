@@ -36,7 +36,8 @@
 #include "models/world.h"
 
 #define ADDRESS_MAX 320
-#define REPLY_MAX 2048
+/* Replies to a pipelined group of up to 100 RCPT TO fit easily. */
+#define REPLY_MAX 16384
 
 enum session_step {
     STEP_SCANNED,
@@ -46,6 +47,7 @@ enum session_step {
     STEP_DNS_TIMEOUT,
     STEP_CONNECT_FAILED,
     STEP_SERVER_ACCEPT,
+    STEP_TLS_DONE,
     STEP_LINE_AT_SERVER,
     STEP_BODY_AT_SERVER,
     STEP_BODY_STORED,
@@ -60,7 +62,9 @@ struct smtp_session {
     struct provider_state *sender;
     struct envelope *envelope;       /* freed before the session ends when
                                         no recipient is left to retry */
-    struct message *message;         /* held until the session ends */
+    struct message *message;         /* held until the envelope settles */
+    bool connected;                  /* a connection is open to the host */
+    uint64_t connection;             /* number of the open connection */
 
     struct dns_answer answer;
     size_t host_index;               /* MX host being tried */
@@ -72,13 +76,13 @@ struct smtp_session {
 
     struct smtp_client client;
     struct smtp_client_envelope client_envelope;
+    struct smtp_client_timeouts timeouts;
     struct smtp_server server;
     struct smtp_server_policy policy;
-    size_t server_recipient;         /* next RCPT the server will check */
-    bool *server_accepted;           /* per envelope recipient */
+    uint8_t *server_accepted;        /* per envelope recipient: RCPT_* */
 
     event_handle timeout;
-    char line[SMTP_CLIENT_LINE_MAX + 1];   /* command on its way */
+    char line[SMTP_CLIENT_OUTPUT_MAX + 1];  /* commands on their way */
     size_t line_length;
     char reply[REPLY_MAX];                 /* reply on its way */
     size_t reply_length;
@@ -107,7 +111,7 @@ static void arm_timeout(struct smtp_session *session)
     struct engine *engine = session->world->engine;
     engine_cancel(engine, session->timeout);
     session->timeout = EVENT_HANDLE_NONE;
-    sim_time limit = smtp_client_timeout(session->client.state);
+    sim_time limit = smtp_client_current_timeout(&session->client);
     if (limit > 0)
         session->timeout = engine_schedule(engine, limit, on_step, session,
                                            STEP_TIMEOUT);
@@ -123,19 +127,47 @@ static gsl_rng *receiver_rng(const struct smtp_session *session)
     return session->world->providers[session->server_provider].rng_smtp_in;
 }
 
+/* What the receiving server has done with each envelope recipient.  One
+ * envelope can take several transactions when the server limits the
+ * recipients per transaction (452 4.5.3). */
+enum {
+    RCPT_OPEN,          /* not accepted yet */
+    RCPT_ACCEPTED,      /* RCPT TO accepted in the current transaction */
+    RCPT_HANDED_OVER,   /* its copy went to the incoming queue */
+};
+
+/* The envelope recipient that a RCPT TO names: the first with that
+ * address not accepted yet (a trace may name one address twice). */
+static int recipient_index(const struct smtp_session *session, const char *address)
+{
+    for (uint16_t i = 0; i < session->envelope->recipient_count; i++)
+        if (session->server_accepted[i] == RCPT_OPEN &&
+            strcmp(session->recipient_text[i], address) == 0)
+            return i;
+    return -1;
+}
+
 /* Server policy callback for RCPT TO: the receiving provider's policies
  * decide (receive_path_check_recipient). */
 static int check_recipient(void *context, const char *address, char *enhanced,
                            size_t enhanced_size)
 {
     struct smtp_session *session = context;
-    size_t index = session->server_recipient++;
+    int index = recipient_index(session, address);
     int code = receive_path_check_recipient(session->world, session->server_provider,
                                             &session->client_side, address, enhanced,
                                             enhanced_size);
-    if (code / 100 == 2 && index < session->envelope->recipient_count)
-        session->server_accepted[index] = true;
+    if (code / 100 == 2 && index >= 0)
+        session->server_accepted[index] = RCPT_ACCEPTED;
     return code;
+}
+
+/* A refused message leaves its recipients open for a later transaction. */
+static void reopen_accepted(struct smtp_session *session)
+{
+    for (uint16_t i = 0; i < session->envelope->recipient_count; i++)
+        if (session->server_accepted[i] == RCPT_ACCEPTED)
+            session->server_accepted[i] = RCPT_OPEN;
 }
 
 /* Server policy callback for the end of data: on 250 the copy for the
@@ -148,17 +180,22 @@ static int check_message(void *context, uint64_t size)
 
     int code = receive_path_check_message(world, session->server_provider,
                                           &session->client_side, size);
-    if (code != 250)
+    if (code != 250) {
+        reopen_accepted(session);
         return code;
+    }
 
     uint16_t accepted = 0;
     for (uint16_t i = 0; i < envelope->recipient_count; i++)
-        accepted += session->server_accepted[i];
+        accepted += session->server_accepted[i] == RCPT_ACCEPTED;
     struct inbound *copy = world_inbound_new(world, envelope->message,
                                              session->server_provider, accepted);
-    for (uint16_t i = 0; i < envelope->recipient_count; i++)
-        if (session->server_accepted[i])
-            copy->recipients[copy->recipient_count++] = envelope->recipients[i];
+    for (uint16_t i = 0; i < envelope->recipient_count; i++) {
+        if (session->server_accepted[i] != RCPT_ACCEPTED)
+            continue;
+        session->server_accepted[i] = RCPT_HANDED_OVER;
+        copy->recipients[copy->recipient_count++] = envelope->recipients[i];
+    }
     receive_path_accept(world, copy);
     return 250;
 }
@@ -179,12 +216,36 @@ static void format_addresses(struct smtp_session *session)
                        ADDRESS_MAX);
         session->recipient_pointers[i] = session->recipient_text[i];
     }
+    const struct smtp_out_protocol *protocol =
+        &scenario->providers[envelope->from_provider].smtp_out.protocol;
     session->client_envelope = (struct smtp_client_envelope){
         .helo_name = scenario->providers[envelope->from_provider].domains[0],
         .sender = session->sender_text,
         .recipients = session->recipient_pointers,
         .recipient_count = envelope->recipient_count,
         .size = message->size,
+        .declare_size = protocol->declare_size,
+        .pipelining = protocol->pipelining,
+        .starttls = protocol->tls != TLS_NONE,
+        .require_tls = protocol->tls == TLS_ENCRYPT,
+        .keep_open = protocol->connection_reuse,
+        .timeouts = &session->timeouts,
+    };
+}
+
+static void copy_timeouts(struct smtp_client_timeouts *to, const struct smtp_timeouts *from)
+{
+    *to = (struct smtp_client_timeouts){
+        .greeting = from->greeting,
+        .hello = from->hello,
+        .starttls = from->starttls,
+        .rset = from->rset,
+        .mail = from->mail,
+        .rcpt = from->rcpt,
+        .data_initiation = from->data_initiation,
+        .data_block = from->data_block,
+        .data_termination = from->data_termination,
+        .quit = from->quit,
     };
 }
 
@@ -198,12 +259,45 @@ static void *checked_calloc(size_t count, size_t size)
     return memory;
 }
 
+/* Makes `envelope` the session's current one: holds its message, marks
+ * its recipients active and formats their addresses. */
+static void prepare_envelope(struct smtp_session *session, struct envelope *envelope)
+{
+    struct world *world = session->world;
+    size_t count = envelope->recipient_count;
+
+    session->envelope = envelope;
+    session->message = envelope->message;
+    world_hold_message(world, envelope->message);
+    for (uint16_t i = 0; i < count; i++)
+        world_set_phase(world, envelope->message, envelope->recipients[i], PHASE_ACTIVE);
+
+    free(session->server_accepted);
+    free(session->recipient_text);
+    free(session->recipient_pointers);
+    session->server_accepted = checked_calloc(count, sizeof *session->server_accepted);
+    session->recipient_text = checked_calloc(count, sizeof *session->recipient_text);
+    session->recipient_pointers = checked_calloc(count, sizeof *session->recipient_pointers);
+    session->attempt_start = engine_now(world->engine);
+    format_addresses(session);
+}
+
+/* The worker's per-message work before SMTP: the content scan, then
+ * (STEP_SCANNED) the copy to Sent, then the MX lookup or, on a reused
+ * connection, the next transaction. */
+static void begin_envelope(struct smtp_session *session)
+{
+    const struct provider_state *sender = session->sender;
+    schedule_step(session, world_sample_time(&sender->params->smtp_out.scan_time,
+                                             sender->rng_smtp_out),
+                  STEP_SCANNED);
+}
+
 void smtp_session_start(struct station *station, void *job)
 {
     struct provider_state *sender = station->context;
     struct envelope *envelope = job;
     struct world *world = sender->world;
-    size_t count = envelope->recipient_count;
     size_t destination = world_domain_index(world, envelope->to_provider,
                                             envelope->to_domain);
     int limit = sender->params->smtp_out.policy.destination_concurrency;
@@ -217,24 +311,16 @@ void smtp_session_start(struct station *station, void *job)
 
     struct smtp_session *session = checked_calloc(1, sizeof *session);
     session->destination = destination;
-
     session->world = world;
     session->sender = sender;
-    session->envelope = envelope;
     session->server_slot = -1;
-    session->server_accepted = checked_calloc(count, sizeof *session->server_accepted);
-    session->recipient_text = checked_calloc(count, sizeof *session->recipient_text);
-    session->recipient_pointers = checked_calloc(count, sizeof *session->recipient_pointers);
+    copy_timeouts(&session->timeouts, &sender->params->smtp_out.protocol.timeouts);
     session->live_next = world->live_sessions;
     if (world->live_sessions)
         world->live_sessions->live_prev = session;
     world->live_sessions = session;
 
-    session->message = envelope->message;
-    world_hold_message(world, envelope->message);
-    for (uint16_t i = 0; i < count; i++)
-        world_set_phase(world, envelope->message, envelope->recipients[i], PHASE_ACTIVE);
-    format_addresses(session);
+    prepare_envelope(session, envelope);
     if (engine_now(world->engine) < sender->destination_dead_until[destination]) {
         /* No attempt is made, so none is recorded: the envelope goes
          * back to wait for its next retry (Postfix: "delivery temporarily
@@ -244,9 +330,7 @@ void smtp_session_start(struct station *station, void *job)
         end_session(session);
         return;
     }
-    schedule_step(session, world_sample_time(&sender->params->smtp_out.scan_time,
-                                             sender->rng_smtp_out),
-                  STEP_SCANNED);
+    begin_envelope(session);
 }
 
 static void free_session(struct smtp_session *session)
@@ -309,12 +393,14 @@ static void record_attempt(struct smtp_session *session, int code, const char *e
         .step = step,
         .result = result,
         .recipients = envelope->recipient_count,
+        .connection = session->connected ? session->connection : 0,
+        .tls = session->connected && session->client.result.tls,
     };
     report_attempt(world->report, &record);
 }
 
-/* Ends the attempt: frees the worker and the session, and lets go of the
- * message, which may then be freed. */
+/* Ends the session: frees the worker and the session, and lets go of the
+ * message if it is still held. */
 static void end_session(struct smtp_session *session)
 {
     struct world *world = session->world;
@@ -327,7 +413,16 @@ static void end_session(struct smtp_session *session)
     sender->destination_sessions[destination]--;
     station_release(&sender->outgoing);
     outgoing_wake_waiting(sender, destination);
-    world_release_message(world, message);
+    if (message)
+        world_release_message(world, message);
+}
+
+/* Lets go of the current envelope's message once its recipients are
+ * settled; the message may then be freed. */
+static void release_message(struct smtp_session *session)
+{
+    world_release_message(session->world, session->message);
+    session->message = NULL;
 }
 
 static void note_reply(struct recipient *recipient, int code, int klass, int subject,
@@ -341,10 +436,11 @@ static void note_reply(struct recipient *recipient, int code, int klass, int sub
         recipient->enhanced[0] = '\0';
 }
 
-/* Applies the result of a session that reached the server: accepted
+/* Applies the result of a transaction that reached the server: accepted
  * recipients are the receiver's now, the others are deferred or bounced
- * as delivery_decide says for each one's failure. */
-static void conclude(struct smtp_session *session, const struct smtp_client_result *result)
+ * as delivery_decide says for each one's failure.  Lets go of the message. */
+static void settle_result(struct smtp_session *session,
+                          const struct smtp_client_result *result)
 {
     struct world *world = session->world;
     struct envelope *envelope = session->envelope;
@@ -377,6 +473,14 @@ static void conclude(struct smtp_session *session, const struct smtp_client_resu
         outgoing_defer(world, envelope);
     else
         world_envelope_free(world, envelope);
+    session->envelope = NULL;
+    release_message(session);
+}
+
+static void conclude(struct smtp_session *session, const struct smtp_client_result *result)
+{
+    settle_result(session, result);
+    end_server_side(session);
     end_session(session);
 }
 
@@ -483,7 +587,6 @@ static void begin_connect(struct smtp_session *session)
     const char *host = current_host(session);
     session->server_provider = (uint32_t)scenario_find_host(world->scenario, host);
     session->attempt_start = engine_now(world->engine);
-    session->server_recipient = 0;
     memset(session->server_accepted, 0,
            session->envelope->recipient_count * sizeof *session->server_accepted);
 
@@ -616,13 +719,14 @@ static void pin_hosts(struct smtp_session *session)
     }
 }
 
-static void send_reply(struct smtp_session *session)
+/* Sends the server's reply text back after `commands` command times. */
+static void send_reply(struct smtp_session *session, int commands)
 {
     const struct provider *receiver = receiver_params(session);
-    sim_time delay = world_sample_time(&receiver->smtp_in.command_time,
-                                       receiver_rng(session)) +
-                     one_way(session) +
+    sim_time delay = one_way(session) +
                      world_transfer_time(session->world, session->reply_length);
+    for (int i = 0; i < commands; i++)
+        delay += world_sample_time(&receiver->smtp_in.command_time, receiver_rng(session));
     schedule_step(session, delay, STEP_REPLY_AT_CLIENT);
 }
 
@@ -649,6 +753,7 @@ static void describe_client(struct smtp_session *session)
 
 static void end_server_side(struct smtp_session *session)
 {
+    session->connected = false;
     receive_path_end_session(session->world, session->server_provider,
                              &session->client_side, &session->server_slot);
 }
@@ -669,13 +774,37 @@ static void server_accept(struct smtp_session *session)
         .check_message = check_message,
         .ctx = session,
         .hostname = current_host(session),
+        .starttls = receiver->smtp_in.protocol.starttls,
+        .max_recipients = (size_t)receiver->smtp_in.protocol.max_recipients,
     };
+    session->connected = true;
+    session->connection = ++session->world->connections;
     smtp_server_init(&session->server, &session->policy);
     smtp_client_init(&session->client, &session->client_envelope);
     session->reply_length = smtp_server_greeting(&session->server, session->reply,
                                                  sizeof session->reply);
     arm_timeout(session);
-    send_reply(session);
+    send_reply(session, 1);
+}
+
+static void handle_output(struct smtp_session *session,
+                          const struct smtp_client_output *out);
+
+/* After a transaction on a connection kept open: the next envelope that
+ * waits for this destination goes on the same connection (Postfix's
+ * connection cache on demand), or else the client says QUIT. */
+static void continue_or_quit(struct smtp_session *session)
+{
+    struct envelope *next = outgoing_take_waiting(session->sender, session->destination);
+    struct smtp_client_output out;
+
+    if (next) {
+        prepare_envelope(session, next);
+        begin_envelope(session);
+        return;
+    }
+    smtp_client_quit(&session->client, &out);
+    handle_output(session, &out);
 }
 
 static void session_finished(struct smtp_session *session,
@@ -690,7 +819,6 @@ static void session_finished(struct smtp_session *session,
                     step);
         return;
     }
-    end_server_side(session);
     session->sender->destination_failures[session->destination] = 0;
 
     int code = result->code;
@@ -709,22 +837,35 @@ static void session_finished(struct smtp_session *session,
     record_attempt(session, code, enhanced, step,
                    result->accepted_count == result->recipient_count ? "delivered"
                    : result->accepted_count > 0 ? "partly delivered" : "failed");
+    if (session->client.state == SMTP_CLIENT_IDLE) {
+        settle_result(session, result);
+        continue_or_quit(session);
+        return;
+    }
     conclude(session, result);
+}
+
+/* Sends the command text in session->line (one command, or a pipelined
+ * group) to the server: one trip across the link. */
+static void send_line(struct smtp_session *session)
+{
+    arm_timeout(session);
+    schedule_step(session, one_way(session) +
+                  world_transfer_time(session->world, session->line_length),
+                  STEP_LINE_AT_SERVER);
 }
 
 static void handle_output(struct smtp_session *session,
                           const struct smtp_client_output *out)
 {
     struct world *world = session->world;
+    const struct smtp_out_protocol *protocol = &session->sender->params->smtp_out.protocol;
 
     switch (out->action) {
     case SMTP_CLIENT_ACTION_SEND_LINE:
         memcpy(session->line, out->line, out->line_length);
         session->line_length = out->line_length;
-        arm_timeout(session);
-        schedule_step(session, one_way(session) +
-                      world_transfer_time(world, out->line_length),
-                      STEP_LINE_AT_SERVER);
+        send_line(session);
         break;
     case SMTP_CLIENT_ACTION_SEND_BODY:
         arm_timeout(session);
@@ -732,10 +873,26 @@ static void handle_output(struct smtp_session *session,
                       world_transfer_time(world, out->body_size + out->line_length),
                       STEP_BODY_AT_SERVER);
         break;
-    case SMTP_CLIENT_ACTION_CLOSE:
-    case SMTP_CLIENT_ACTION_NONE:
+    case SMTP_CLIENT_ACTION_START_TLS:
+        /* The TLS handshake: its round trips and computation, then the
+         * client's new EHLO (RFC 3207 section 4.2). */
+        memcpy(session->line, out->line, out->line_length);
+        session->line_length = out->line_length;
+        schedule_step(session, 2 * protocol->tls_round_trips * one_way(session) +
+                      protocol->tls_cpu, STEP_TLS_DONE);
         break;
-    case SMTP_CLIENT_ACTION_START_TLS:  /* only with envelope starttls */
+    case SMTP_CLIENT_ACTION_NONE:
+        if (!out->result)
+            arm_timeout(session);
+        break;
+    case SMTP_CLIENT_ACTION_CLOSE:
+        if (!out->result) {
+            /* QUIT from an idle connection, or the server closed it. */
+            end_server_side(session);
+            end_session(session);
+            return;
+        }
+        break;
     case SMTP_CLIENT_ACTION_COUNT:
         abort();
     }
@@ -743,31 +900,55 @@ static void handle_output(struct smtp_session *session,
         session_finished(session, out->result);
 }
 
+/* Hands every reply in the buffer to the client in order; a pipelined
+ * group gets one reply per command.  The client acts on the last, or on
+ * the first that ends the transaction early. */
 static void reply_at_client(struct smtp_session *session)
 {
     struct smtp_reply reply;
-    struct smtp_client_output out;
-    size_t consumed = 0;
+    struct smtp_client_output out = {.action = SMTP_CLIENT_ACTION_NONE};
+    size_t offset = 0;
 
     engine_cancel(session->world->engine, session->timeout);
     session->timeout = EVENT_HANDLE_NONE;
-    if (smtp_reply_parse(session->reply, session->reply_length, &reply, &consumed) != 1) {
-        fprintf(stderr, "mailsim: internal error: the simulated server sent an "
-                "incomplete or malformed reply: %.*s\n",
-                (int)session->reply_length, session->reply);
-        abort();
+    while (offset < session->reply_length) {
+        size_t consumed = 0;
+        if (smtp_reply_parse(session->reply + offset, session->reply_length - offset,
+                             &reply, &consumed) != 1) {
+            fprintf(stderr, "mailsim: internal error: the simulated server sent an "
+                    "incomplete or malformed reply: %.*s\n",
+                    (int)(session->reply_length - offset), session->reply + offset);
+            abort();
+        }
+        offset += consumed;
+        smtp_client_on_reply(&session->client, &reply, &out);
+        if (out.action != SMTP_CLIENT_ACTION_NONE || out.result)
+            break;
     }
-    smtp_client_on_reply(&session->client, &reply, &out);
     handle_output(session, &out);
 }
 
+/* The server reads each command of the group in turn and answers each;
+ * its command time is spent once per command. */
 static void line_at_server(struct smtp_session *session)
 {
-    session->reply_length = smtp_server_on_line(&session->server, session->line,
-                                                session->line_length, session->reply,
-                                                sizeof session->reply);
+    size_t offset = 0;
+    int commands = 0;
+
+    session->reply_length = 0;
+    while (offset < session->line_length) {
+        const char *line = session->line + offset;
+        const char *end = memchr(line, '\n', session->line_length - offset);
+        size_t length = end ? (size_t)(end - line) + 1 : session->line_length - offset;
+        session->reply_length += smtp_server_on_line(&session->server, line, length,
+                                                     session->reply + session->reply_length,
+                                                     sizeof session->reply -
+                                                         session->reply_length);
+        offset += length;
+        commands++;
+    }
     if (session->reply_length > 0)
-        send_reply(session);
+        send_reply(session, commands);
 }
 
 /* Attachments over the offload threshold go to the object store before
@@ -792,7 +973,7 @@ static void body_stored(struct smtp_session *session)
     session->reply_length = smtp_server_on_body_end(&session->server,
                                                     session->envelope->message->size,
                                                     session->reply, sizeof session->reply);
-    send_reply(session);
+    send_reply(session, 1);
 }
 
 static void timed_out(struct smtp_session *session)
@@ -800,6 +981,21 @@ static void timed_out(struct smtp_session *session)
     struct smtp_client_output out;
     session->timeout = EVENT_HANDLE_NONE;
     smtp_client_on_timeout(&session->client, &out);
+    handle_output(session, &out);
+}
+
+/* After the scan and the Sent copy: a new connection starts with the MX
+ * lookup; an open one goes on with the next MAIL transaction. */
+static void start_transaction(struct smtp_session *session)
+{
+    struct smtp_client_output out;
+
+    if (!session->connected) {
+        lookup_mx(session);
+        return;
+    }
+    session->attempt_start = engine_now(session->world->engine);
+    smtp_client_next_envelope(&session->client, &session->client_envelope, &out);
     handle_output(session, &out);
 }
 
@@ -817,10 +1013,13 @@ static void on_step(struct engine *engine, void *object, uint64_t step)
                           STEP_SENT_COPY);
             return;
         }
-        lookup_mx(session);
+        start_transaction(session);
         return;
     case STEP_SENT_COPY:
-        lookup_mx(session);
+        start_transaction(session);
+        return;
+    case STEP_TLS_DONE:
+        send_line(session);
         return;
     case STEP_RESOLVED:
         resolved(session);

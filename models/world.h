@@ -175,6 +175,7 @@ struct world {
     uint64_t dsn_created;
     uint64_t delay_warnings;        /* "delayed" DSNs, counted in dsn_created */
     uint64_t attempts;              /* SMTP delivery attempts, all hosts */
+    uint64_t connections;           /* SMTP connections opened */
     uint64_t recipients_delivered;
     uint64_t recipients_bounced;
     uint64_t junk;

@@ -34,7 +34,7 @@ MAILSIM := $(BUILD)/mailsim
 CONFORMANCE_BINARIES := $(BUILD)/tests/smtp_wire
 
 .PHONY: all run test deps test-deps clean check-scenarios
-.PHONY: sanitize fuzz fuzz-deps memcheck
+.PHONY: sanitize fuzz fuzz-deps memcheck golden
 .DELETE_ON_ERROR:
 
 all: $(MAILSIM)
@@ -74,6 +74,13 @@ run: deps
 test: test-deps
 	@$(MAKE) --no-print-directory all $(TEST_BINARIES) $(CONFORMANCE_BINARIES)
 	@sh tests/run-tests.sh $(BUILD)
+
+# Rewrites the pinned event fingerprints that tests/scripts/golden.sh
+# checks.  Run it only for an intended change of behaviour, and commit the
+# file with that change.
+golden: all
+	sh tests/golden/fingerprints.sh $(BUILD) > tests/golden/fingerprints.txt
+	@cat tests/golden/fingerprints.txt
 
 clean:
 	rm -rf $(BUILD)

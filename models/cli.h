@@ -9,7 +9,7 @@
 
 enum cli_exit_status {
     CLI_EXIT_OK = 0,
-    CLI_EXIT_RUN_FAILED = 1,   /* ledger imbalance, results not written */
+    CLI_EXIT_RUN_FAILED = 1,   /* ledger imbalance, results not written, a run limit reached */
     CLI_EXIT_BAD_INPUT = 2,    /* bad scenario, trace or command line */
 };
 

@@ -45,6 +45,11 @@ static const char schema[] =
     "CREATE TABLE summary (metric TEXT, path TEXT, value REAL,"
     " PRIMARY KEY (metric, path));\n";
 
+const char *const report_attempt_steps[] = {
+    "MX lookup", "connect", "greeting", "EHLO", "HELO", "STARTTLS", "RSET",
+    "MAIL FROM", "RCPT TO", "DATA", "end of data", "QUIT", NULL,
+};
+
 struct report {
     const struct scenario *scenario;
     char *directory;

@@ -21,6 +21,9 @@ struct message;
 struct scenario;
 struct world;
 
+/* Values of attempts.step: where an attempt ended.  NULL-terminated. */
+extern const char *const report_attempt_steps[];
+
 /* One SMTP delivery attempt to one host. */
 struct attempt_record {
     uint64_t message_id;
@@ -32,7 +35,7 @@ struct attempt_record {
     const char *mx_host;
     int reply_code;            /* 0 when no reply came (connection failure) */
     const char *enhanced;      /* "" when none */
-    const char *step;          /* the SMTP step that decided, e.g. "RCPT TO" */
+    const char *step;          /* one of report_attempt_steps */
     const char *result;        /* delivered, next_mx, deferred, bounced */
     uint16_t recipients;
     uint64_t connection;       /* SMTP connection number; 0 for none */

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/report.h"
+
 #define ITEM_KEYS_MAX (1 + EXPECT_FILTER_COUNT + EXPECT_COMPARISON_COUNT + 1)
 
 static void *expect_calloc(size_t count, size_t size)
@@ -76,10 +78,13 @@ static void read_filter(struct config *config, const struct config_node *node,
     case EXPECT_FILTER_SUBMITTED_UNTIL:
         filter->submitted_until = config_duration(config, node, -1, 0);
         break;
-    case EXPECT_FILTER_STEP:
-        filter->step = config_string(config, node, NULL,
-                                     "an SMTP step such as 'RCPT TO' or 'connect'");
+    case EXPECT_FILTER_STEP: {
+        /* One of the values the attempts table records, so that a typo
+         * cannot match nothing and pass. */
+        int step = config_choice(config, node, report_attempt_steps, -1);
+        filter->step = step >= 0 ? strdup(report_attempt_steps[step]) : NULL;
         break;
+    }
     default:
         filter->code = (int)config_int(config, node, 0, 200, 599);
         break;

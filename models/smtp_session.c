@@ -534,6 +534,27 @@ static void conclude_at_lookup(struct smtp_session *session, bool permanent, int
     end_session(session);
 }
 
+/* The attempts.step value (report_attempt_steps) for a failure in each
+ * client state. */
+static const char *attempt_step(enum smtp_client_state state)
+{
+    static const char *const steps[SMTP_CLIENT_STATE_COUNT] = {
+        [SMTP_CLIENT_GREETING] = "greeting",
+        [SMTP_CLIENT_EHLO] = "EHLO",
+        [SMTP_CLIENT_HELO] = "HELO",
+        [SMTP_CLIENT_STARTTLS] = "STARTTLS",
+        [SMTP_CLIENT_RSET] = "RSET",
+        [SMTP_CLIENT_MAIL] = "MAIL FROM",
+        [SMTP_CLIENT_RCPT] = "RCPT TO",
+        [SMTP_CLIENT_DATA] = "DATA",
+        [SMTP_CLIENT_BODY] = "end of data",
+        [SMTP_CLIENT_QUIT] = "QUIT",
+    };
+    if ((unsigned)state >= SMTP_CLIENT_STATE_COUNT || !steps[state])
+        return "QUIT";
+    return steps[state];
+}
+
 /* The attempts.result column for a host that did not take the message. */
 static const char *const attempt_result_names[DECIDE_COUNT] = {
     [DECIDE_DELIVERED] = "delivered",
@@ -810,7 +831,7 @@ static void continue_or_quit(struct smtp_session *session)
 static void session_finished(struct smtp_session *session,
                              const struct smtp_client_result *result)
 {
-    const char *step = smtp_client_state_phrase(result->failed_state);
+    const char *step = attempt_step(result->failed_state);
 
     /* No usable greeting: this host is out of this attempt, the next MX
      * may do (RFC 5321 section 5.1). */

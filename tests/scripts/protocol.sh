@@ -24,7 +24,7 @@ expect_equal "delta over TLS" 1 "$(query "$db" "select min(tls) from attempts wh
 
 # gamma offers no STARTTLS: delta, which requires TLS, fails every attempt
 # with 4.7.4 before MAIL, and the mail bounces when its 30-minute lifetime ends.
-expect_equal "required TLS missing" "sending EHLO|failed|4.7.4" \
+expect_equal "required TLS missing" "EHLO|failed|4.7.4" \
     "$(query "$db" "select distinct step||'|'||result||'|'||enhanced from attempts where to_provider='gamma'")"
 expect_equal "gamma mail bounced" 0 \
     "$(query "$db" "select count(*) from recipients where provider='gamma' and (phase != 'bounced' or reason != 'queue_lifetime')")"

@@ -24,6 +24,10 @@ void outgoing_wait_for_destination(struct provider_state *sender, struct envelop
     else
         sender->destination_waiting[destination] = envelope;
     sender->destination_waiting_tail[destination] = envelope;
+    sender->waiting_for_destination++;
+    uint64_t waiting = sender->outgoing.length + sender->waiting_for_destination;
+    if (waiting > sender->peak_outgoing)
+        sender->peak_outgoing = waiting;
 }
 
 static void on_retry(struct engine *engine, void *object, uint64_t argument)
@@ -121,6 +125,7 @@ struct envelope *outgoing_take_waiting(struct provider_state *sender, size_t des
     if (!envelope->next_waiting)
         sender->destination_waiting_tail[destination] = NULL;
     envelope->next_waiting = NULL;
+    sender->waiting_for_destination--;
     return envelope;
 }
 
@@ -128,6 +133,6 @@ void outgoing_wake_waiting(struct provider_state *sender, size_t destination)
 {
     struct envelope *envelope = outgoing_take_waiting(sender, destination);
     if (envelope)
-        station_offer_unbounded(&sender->outgoing, envelope);
+        station_resume(&sender->outgoing, envelope);
 }
 

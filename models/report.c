@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -59,11 +62,34 @@ struct report {
     sqlite3_stmt *insert_attempt;
     uint64_t rows_since_commit;
     bool failed;
+    int lock;                  /* descriptor holding DIR/results.lock */
 };
 
 const char *report_directory(const struct report *report)
 {
     return report->directory;
+}
+
+/* Takes an exclusive lock on DIR/results.lock for the whole run, so that
+ * a second run into the same directory stops at once instead of removing
+ * this run's partial database.  The lock goes with the descriptor, also
+ * when the process dies; the file itself stays. */
+static int lock_directory(const char *directory, char *error, size_t error_size)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.lock", directory);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        snprintf(error, error_size, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(error, error_size, "another mailsim run is writing to %s; wait for it "
+                 "to finish or choose another directory with -o", directory);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /* Creates `path` and its parents, like mkdir -p. */
@@ -105,6 +131,12 @@ struct report *report_open(const struct scenario *scenario, const char *director
     }
     report->scenario = scenario;
     report->directory = strdup(directory);
+    report->lock = lock_directory(directory, error, error_size);
+    if (report->lock < 0) {
+        free(report->directory);
+        free(report);
+        return NULL;
+    }
     report->db = results_db_create(path, error, error_size);
     if (!report->db || !results_db_exec(report->db, schema)) {
         if (report->db)
@@ -145,6 +177,7 @@ void report_discard(struct report *report)
     finalize_statements(report);
     if (report->db)
         results_db_discard(report->db);
+    close(report->lock);
     free(report->directory);
     free(report);
 }
@@ -474,7 +507,8 @@ static void write_summary(struct report *report, const struct world *world)
     for (size_t i = 0; i < world->scenario->provider_count; i++) {
         const struct provider_state *state = &world->providers[i];
         insert_summary(report, statement, "peak_outgoing_queue", state->params->name,
-                       (double)state->outgoing.peak_length);
+                       (double)(state->peak_outgoing > state->outgoing.peak_length
+                                ? state->peak_outgoing : state->outgoing.peak_length));
         insert_summary(report, statement, "peak_deferred", state->params->name,
                        (double)state->peak_deferred);
         insert_summary(report, statement, "peak_incoming_queue", state->params->name,
@@ -513,6 +547,7 @@ bool report_finish(struct report *report, const struct world *world,
     else
         results_db_discard(report->db);
     report->db = NULL;
+    close(report->lock);
     free(report->directory);
     free(report);
     return ok && plots_ok;

@@ -126,6 +126,11 @@ void station_offer_unbounded(struct station *station, void *job)
     start_or_queue(station, job);
 }
 
+void station_resume(struct station *station, void *job)
+{
+    start_or_queue(station, job);
+}
+
 void station_release(struct station *station)
 {
     if (station->busy <= 0) {

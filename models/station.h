@@ -74,6 +74,10 @@ bool station_offer(struct station *station, void *job);
  * mail that the queue already accepted once. */
 void station_offer_unbounded(struct station *station, void *job);
 
+/* Starts or queues a job the station already took once and handed back
+ * (mail that waited for its destination): not counted as offered again. */
+void station_resume(struct station *station, void *job);
+
 /* Frees a worker and starts the next queued job, if any. */
 void station_release(struct station *station);
 

@@ -57,7 +57,8 @@ static void print_queues(FILE *out, const struct world *world)
         }
         fprintf(out, "  %-28s %5zu/%6.1f %5zu/%6.1f %5zu/%6.1f %9" PRIu64 "\n",
                 state->params->name, web_peak, web_mean,
-                state->outgoing.peak_length,
+                (size_t)(state->peak_outgoing > state->outgoing.peak_length
+                             ? state->peak_outgoing : state->outgoing.peak_length),
                 time_average_mean(&state->outgoing.queue_average, now),
                 state->processing.peak_length,
                 time_average_mean(&state->processing.queue_average, now),

@@ -407,7 +407,12 @@ static void sample_provider(struct world *world, struct provider_state *state)
         sessions += state->smtp_sessions[i];
 
     series_append(&state->web_queue, now, (double)web_queue);
-    series_append(&state->outgoing_queue, now, (double)state->outgoing.length);
+    /* Mail waiting for a destination's session limit is queued too, only
+     * outside the station's ring. */
+    uint64_t outgoing = state->outgoing.length + state->waiting_for_destination;
+    if (outgoing > state->peak_outgoing)
+        state->peak_outgoing = outgoing;
+    series_append(&state->outgoing_queue, now, (double)outgoing);
     series_append(&state->deferred_series, now, (double)state->deferred);
     series_append(&state->incoming_queue, now, (double)state->processing.length);
     series_append(&state->smtp_out_busy, now, (double)state->outgoing.busy);

@@ -36,7 +36,7 @@
 static void print_run_usage(FILE *out)
 {
     fprintf(out,
-            "usage: mailsim run SCENARIO [-o DIR] [--seed N] [--dry-run]\n"
+            "usage: mailsim run SCENARIO [-o DIR] [--seed N] [--dry-run] [--journey ID]\n"
             "                   [--max-events N] [--max-in-flight N] [--max-memory SIZE]\n"
             "\n"
             "Simulates SCENARIO (a YAML file), prints a summary and writes\n"
@@ -47,6 +47,9 @@ static void print_run_usage(FILE *out)
             "  -s, --seed N          seed for every random stream, overriding the\n"
             "                        scenario's seed (an unsigned 64-bit integer)\n"
             "  -n, --dry-run         load and check SCENARIO, then stop without running\n"
+            "  -j, --journey ID      write every step of message ID (1 is the first\n"
+            "                        submitted), each SMTP command and reply included,\n"
+            "                        to DIR/journey-ID.txt\n"
             "      --max-events N    stop after N events\n"
             "      --max-in-flight N stop when more than N messages are in flight\n"
             "      --max-memory SIZE stop when resident memory exceeds SIZE (e.g. 2GiB)\n"
@@ -55,6 +58,24 @@ static void print_run_usage(FILE *out)
             "The --max-* options override the scenario's limits section; 0 removes\n"
             "a limit.  A run stopped by a limit keeps its results and exits with\n"
             "status 1; one stopped by SIGINT or SIGTERM exits with 130 or 143.\n");
+}
+
+/* Opens DIR/journey-ID.txt for the journey of message ID. */
+static bool open_journey(struct world *world, const char *directory, uint64_t id)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/journey-%llu.txt", directory, (unsigned long long)id);
+    world->journey = fopen(path, "w");
+    if (!world->journey) {
+        fprintf(stderr, "mailsim: cannot write %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    world->journey_id = id;
+    fprintf(world->journey, "journey of message %llu in scenario %s, seed %llu\n"
+            "    time       step (C: client command, S: server reply)\n",
+            (unsigned long long)id, world->scenario->name,
+            (unsigned long long)world->scenario->seed);
+    return true;
 }
 
 /* A run limit given on the command line. */
@@ -69,6 +90,7 @@ struct run_options {
     bool has_seed;
     uint64_t seed;
     bool dry_run;
+    uint64_t journey;          /* message to follow; 0: none */
     struct limit_option max_events;
     struct limit_option max_in_flight;
     struct limit_option max_memory;
@@ -152,6 +174,7 @@ static bool parse_run_options(int argc, char **argv, struct run_options *options
         {"output", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 's'},
         {"dry-run", no_argument, NULL, 'n'},
+        {"journey", required_argument, NULL, 'j'},
         {"max-events", required_argument, NULL, OPTION_MAX_EVENTS},
         {"max-in-flight", required_argument, NULL, OPTION_MAX_IN_FLIGHT},
         {"max-memory", required_argument, NULL, OPTION_MAX_MEMORY},
@@ -161,7 +184,7 @@ static bool parse_run_options(int argc, char **argv, struct run_options *options
     int option;
 
     optind = 1;
-    while ((option = getopt_long(argc, argv, "o:s:nh", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "o:s:nj:h", long_options, NULL)) != -1) {
         switch (option) {
         case 'o':
             options->output = optarg;
@@ -176,6 +199,13 @@ static bool parse_run_options(int argc, char **argv, struct run_options *options
             break;
         case 'n':
             options->dry_run = true;
+            break;
+        case 'j':
+            if (!parse_unsigned(optarg, &options->journey) || options->journey == 0) {
+                fprintf(stderr, "mailsim run: invalid --journey '%s': expected a message "
+                        "id, a whole number from 1\n", optarg);
+                return false;
+            }
             break;
         case 'h':
             print_run_usage(stdout);
@@ -385,6 +415,12 @@ int cli_run(int argc, char **argv)
         return CLI_EXIT_RUN_FAILED;
     }
     struct world *world = world_new(scenario, report);
+    if (options.journey && !open_journey(world, directory, options.journey)) {
+        world_free(world);
+        report_discard(report);
+        scenario_free(scenario);
+        return CLI_EXIT_RUN_FAILED;
+    }
     struct progress progress = {.start = start, .enabled = isatty(STDERR_FILENO)};
     int status;
     world->interrupt = &caught_signal;

@@ -65,6 +65,7 @@ struct message {
     enum message_state state;
     bool is_dsn;             /* a bounce notification from the null sender */
     bool copied_to_sent;     /* the sender's Sent copy has been written */
+    uint64_t journey_of;     /* a DSN: the id of the message it reports on */
     struct address sender;
     uint64_t size;           /* bytes, attachment included */
     uint64_t attachment_size;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "models/journey.h"
 #include "models/retry_policy.h"
 #include "models/world.h"
 
@@ -50,6 +51,8 @@ void outgoing_bounce(struct world *world, struct message *message,
 {
     if (count == 0)
         return;
+    journey_note(world, message, "%zu recipient(s) bounce: %s", count,
+                 outcome_reason_name(reason));
     if (!message->is_dsn)
         send_path_bounce(world, message);
     for (size_t i = 0; i < count; i++) {
@@ -83,11 +86,13 @@ void outgoing_defer(struct world *world, struct envelope *envelope)
     struct retry_decision decision = retry_policy_on_failure(policy, &envelope->retry,
                                                              now, sender->rng_retry);
     if (decision.bounce) {
-        outgoing_bounce(world, message, envelope->recipients,
-                          envelope->recipient_count, REASON_LIFETIME);
+        outgoing_bounce(world, message, envelope->recipients, envelope->recipient_count,
+                    REASON_LIFETIME);
         world_envelope_free(world, envelope);
         return;
     }
+    journey_note(world, message, "deferred after failure %u: next attempt at %.3f s",
+                 (unsigned)envelope->failures, sim_time_to_seconds(decision.next_attempt));
     if (decision.delay_warning)
         warn_delayed(world, message);
     for (uint16_t i = 0; i < envelope->recipient_count; i++)

@@ -10,6 +10,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "models/greylist.h"
+#include "models/journey.h"
 #include "models/rate_limiter.h"
 #include "models/world.h"
 
@@ -56,6 +57,8 @@ void receive_path_accept(struct world *world, struct inbound *inbound)
 {
     struct provider_state *state = &world->providers[inbound->provider];
     set_phases(world, inbound, PHASE_QUEUED);
+    journey_note(world, inbound->message, "%s queues it for processing (%zu ahead of it)",
+                 state->params->name, state->processing.length);
     station_offer_unbounded(&state->processing, inbound);
 }
 
@@ -75,6 +78,12 @@ static void on_stored(struct engine *engine, void *object, uint64_t argument)
         recipient->stored = now;
         recipient->seen = reader_seen_time(&state->readers,
                                            recipient->address.mailbox, now);
+        journey_note(world, message, "stored in mailbox u%llu at %s%s; its %s client "
+                     "has it at %.6f s", (unsigned long long)recipient->address.mailbox,
+                     state->params->name, recipient->junk ? " (Junk folder)" : "",
+                     client_kind_name(reader_client_kind(&state->readers,
+                                                         recipient->address.mailbox)),
+                     sim_time_to_seconds(recipient->seen));
         if (!message->is_dsn) {
             histogram_add(world->stored_latency[path],
                           sim_time_to_seconds(now - message->submitted));
@@ -94,6 +103,8 @@ void receive_path_store(struct world *world, struct inbound *inbound)
     const struct storage_params *storage = &state->params->storage;
     sim_time delay = world_sample_time(&storage->mail_store, state->rng_storage) +
                      world_sample_time(&storage->cache, state->rng_storage);
+    journey_note(world, inbound->message, "written to the %s mail store and cache",
+                 state->params->name);
     engine_schedule(world->engine, delay, on_stored, inbound, 0);
 }
 
@@ -105,6 +116,8 @@ static void on_processed(struct engine *engine, void *object, uint64_t argument)
     double spam = state->params->processing.spam_probability;
 
     station_release(&state->processing);
+    journey_note(world, inbound->message, "spam, virus and rule checks done at %s",
+                 state->params->name);
     if (gsl_rng_uniform(state->rng_processing) < spam) {
         world->junk += inbound->recipient_count;
         for (uint16_t i = 0; i < inbound->recipient_count; i++)

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "models/address.h"
+#include "models/journey.h"
 #include "models/workload.h"
 #include "models/world.h"
 
@@ -58,6 +60,7 @@ static struct station *choose_web_server(struct provider_state *state)
 static void reject_message(struct world *world, struct message *message,
                            enum outcome_reason reason)
 {
+    journey_note(world, message, "submission rejected: %s", outcome_reason_name(reason));
     message->reason = reason;
     for (uint16_t i = 0; i < message->recipient_count; i++) {
         message->recipients[i].reason = reason;
@@ -86,6 +89,14 @@ void send_path_submit(struct world *world, const struct submission *submission)
         recipient->external = recipient->address.provider != sender_provider;
     }
 
+    if (journey_following(world, message)) {
+        char sender[320];
+        address_format(world->scenario, &message->sender, sender, sizeof sender);
+        journey_write(world, message, "%s submits a message of %llu bytes to %u "
+                      "recipient(s) through the %s load balancer", sender,
+                      (unsigned long long)message->size, message->recipient_count,
+                      state->params->name);
+    }
     sim_time now = engine_now(world->engine);
     if (!take_token(&state->bucket, &state->params->load_balancer.limit, now)) {
         reject_message(world, message, REASON_RATE_LIMIT);
@@ -107,6 +118,8 @@ void send_path_start_web(struct station *station, void *job)
     sim_time service = world_sample_time(&state->params->web.service_time,
                                          state->rng_web);
     state->web_current[server] = job;
+    journey_note(state->world, (struct message *)job, "web server %s validates it",
+                 station->name);
     engine_schedule(station->engine, service, on_web_done, state, server);
 }
 
@@ -182,6 +195,9 @@ static void route_message(struct world *world, struct provider_state *state,
 
     size_t envelope_count = make_envelopes(world, message, envelopes);
     struct inbound *local = make_local_copy(world, message);
+    journey_note(world, message, "web server accepts it: %u recipient(s) at %s go "
+                 "straight to storage, %zu envelope(s) to the outgoing queue",
+                 local ? local->recipient_count : 0, state->params->name, envelope_count);
     for (uint16_t i = 0; i < message->recipient_count; i++)
         world_set_phase(world, message, i,
                         message->recipients[i].external ? PHASE_QUEUED : PHASE_ACTIVE);
@@ -211,6 +227,9 @@ void send_path_queue_envelope(struct world *world, struct envelope *envelope)
     for (uint16_t i = 0; i < envelope->recipient_count; i++)
         if (message->recipients[envelope->recipients[i]].phase != PHASE_QUEUED)
             world_set_phase(world, message, envelope->recipients[i], PHASE_QUEUED);
+    journey_note(world, message, "envelope for %s waits in %s (%zu ahead of it)",
+                 world->scenario->providers[envelope->to_provider].domains[envelope->to_domain],
+                 state->outgoing.name, state->outgoing.length);
     station_offer_unbounded(&state->outgoing, envelope);
 }
 
@@ -229,6 +248,9 @@ void send_path_bounce(struct world *world, struct message *original)
      * taken as at most 4 KB of it. */
     dsn->size = 2000 + (original->size < 4000 ? original->size : 4000);
     dsn->recipients[0].address = original->sender;
+    dsn->journey_of = original->id;
+    journey_note(world, original, "a DSN (message %llu) goes to the sender from <>",
+                 (unsigned long long)dsn->id);
     dsn->accepted = engine_now(world->engine);
 
     struct inbound *copy = world_inbound_new(world, dsn, original->sender.provider, 1);

@@ -28,6 +28,7 @@
 #include "models/address.h"
 #include "models/delivery_policy.h"
 #include "models/dns.h"
+#include "models/journey.h"
 #include "models/report.h"
 #include "models/smtp_client.h"
 #include "models/smtp_reply.h"
@@ -303,6 +304,8 @@ void smtp_session_start(struct station *station, void *job)
     int limit = sender->params->smtp_out.policy.destination_concurrency;
 
     if (limit > 0 && sender->destination_sessions[destination] >= limit) {
+        journey_note(world, envelope->message, "%d sessions to its domain are open: it "
+                     "waits for one to finish", limit);
         outgoing_wait_for_destination(sender, envelope, destination);
         station_release(station);
         return;
@@ -321,7 +324,13 @@ void smtp_session_start(struct station *station, void *job)
     world->live_sessions = session;
 
     prepare_envelope(session, envelope);
+    journey_note(world, envelope->message, "SMTP worker of %s takes the envelope for %s "
+                 "(attempt %u)", sender->params->name,
+                 world->scenario->providers[envelope->to_provider].domains[envelope->to_domain],
+                 envelope->failures + 1u);
     if (engine_now(world->engine) < sender->destination_dead_until[destination]) {
+        journey_note(world, envelope->message, "the destination is suspended after "
+                     "repeated failures: no attempt");
         /* No attempt is made, so none is recorded: the envelope goes
          * back to wait for its next retry (Postfix: "delivery temporarily
          * suspended"). */
@@ -457,6 +466,8 @@ static void settle_result(struct smtp_session *session,
         recipient->attempts++;
         note_reply(recipient, outcome->code, outcome->enhanced_class,
                    outcome->enhanced_subject, outcome->enhanced_detail);
+        journey_note(world, message, "recipient %s: %s", session->recipient_text[i],
+                     smtp_client_recipient_status_name(outcome->status));
         enum delivery_decision decision = DECIDE_DELIVERED;
         if (outcome->status != SMTP_CLIENT_RCPT_ACCEPTED)
             decision = delivery_decide(outcome->scope, outcome->reply_class,
@@ -611,7 +622,11 @@ static void begin_connect(struct smtp_session *session)
     memset(session->server_accepted, 0,
            session->envelope->recipient_count * sizeof *session->server_accepted);
 
+    journey_note(world, session->message, "connects to %s (one-way latency %.1f ms)",
+                 host, sim_time_to_seconds(one_way(session)) * 1000);
     if (world_host_down(world, host, session->attempt_start, &mode)) {
+        journey_note(world, session->message, "%s is down: the connection %s", host,
+                     mode == FAULT_REFUSED ? "is refused" : "times out");
         /* A refusal (RST) comes back after one round trip; a silent host
          * costs the whole connect timeout (Postfix smtp_connect_timeout). */
         sim_time delay = mode == FAULT_REFUSED ? 2 * one_way(session)
@@ -626,9 +641,25 @@ static void begin_connect(struct smtp_session *session)
  * and a null MX are permanent, a domain without MX records or address
  * record has no host to try, and otherwise the hosts are tried in order
  * of preference. */
+static void note_answer(const struct smtp_session *session)
+{
+    const struct dns_answer *answer = &session->answer;
+    char hosts[512] = "";
+    size_t used = 0;
+
+    for (size_t m = 0; m < answer->mx_count && used < sizeof hosts; m++)
+        used += (size_t)snprintf(hosts + used, sizeof hosts - used, "%sMX %d %s",
+                                 m ? ", " : "", answer->mx[m].preference, answer->mx[m].host);
+    journey_write(session->world, session->message, "DNS answer: %s%s%s",
+                  dns_rcode_name(answer->rcode), used ? ", " : "", hosts);
+}
+
 static void use_answer(struct smtp_session *session)
 {
     struct dns_answer *answer = &session->answer;
+
+    if (journey_following(session->world, session->message))
+        note_answer(session);
 
     if (answer->rcode == DNS_NXDOMAIN) {
         /* RFC 3463 X.1.2: bad destination system address. */
@@ -660,9 +691,12 @@ static void lookup_mx(struct smtp_session *session)
     sim_time now = engine_now(world->engine);
 
     if (dns_cache_lookup(session->sender->dns_cache, domain, now, &session->answer)) {
+        journey_note(world, session->message, "MX lookup for %s: answered from the "
+                     "resolver's cache", domain);
         use_answer(session);
         return;
     }
+    journey_note(world, session->message, "MX lookup for %s: query to the resolver", domain);
     /* A SERVFAIL comes back after the usual latency; a resolver that never
      * answers costs each query its timeout (resolv.conf timeout and
      * attempts).  Either is a temporary failure, and neither is cached. */
@@ -886,9 +920,13 @@ static void handle_output(struct smtp_session *session,
     case SMTP_CLIENT_ACTION_SEND_LINE:
         memcpy(session->line, out->line, out->line_length);
         session->line_length = out->line_length;
+        journey_wire(world, session->message, "C: ", out->line, out->line_length);
         send_line(session);
         break;
     case SMTP_CLIENT_ACTION_SEND_BODY:
+        journey_note(world, session->message, "C: (the message, %llu bytes)",
+                     (unsigned long long)out->body_size);
+        journey_note(world, session->message, "C: .");
         arm_timeout(session);
         schedule_step(session, one_way(session) +
                       world_transfer_time(world, out->body_size + out->line_length),
@@ -899,6 +937,8 @@ static void handle_output(struct smtp_session *session,
          * client's new EHLO (RFC 3207 section 4.2). */
         memcpy(session->line, out->line, out->line_length);
         session->line_length = out->line_length;
+        journey_note(world, session->message, "TLS handshake (%d round trips)",
+                     protocol->tls_round_trips);
         schedule_step(session, 2 * protocol->tls_round_trips * one_way(session) +
                       protocol->tls_cpu, STEP_TLS_DONE);
         break;
@@ -932,6 +972,8 @@ static void reply_at_client(struct smtp_session *session)
 
     engine_cancel(session->world->engine, session->timeout);
     session->timeout = EVENT_HANDLE_NONE;
+    journey_wire(session->world, session->message, "S: ", session->reply,
+                 session->reply_length);
     while (offset < session->reply_length) {
         size_t consumed = 0;
         if (smtp_reply_parse(session->reply + offset, session->reply_length - offset,
@@ -1040,6 +1082,8 @@ static void on_step(struct engine *engine, void *object, uint64_t step)
         start_transaction(session);
         return;
     case STEP_TLS_DONE:
+        journey_wire(session->world, session->message, "C: ", session->line,
+                     session->line_length);
         send_line(session);
         return;
     case STEP_RESOLVED:

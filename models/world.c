@@ -611,6 +611,8 @@ void world_free(struct world *world)
     }
     if (world->trace)
         trace_reader_free(world->trace);
+    if (world->journey)
+        fclose(world->journey);
     free(world->next_trace);
     free(world->fault_events);
     free(world->domain_base);

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <gsl/gsl_rng.h>
 
@@ -156,6 +157,8 @@ struct world {
     struct ledger ledger;
     struct provider_state *providers;
     struct report *report;          /* NULL: no database output */
+    FILE *journey;                  /* journey of one message; NULL: none */
+    uint64_t journey_id;            /* the message followed */
     struct trace_reader *trace;
     uint64_t next_message_id;
     bool trace_failed;

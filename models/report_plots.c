@@ -136,7 +136,7 @@ static bool plot_provider(const struct provider_state *state, const char *direct
     const struct series *workers[3] = {&state->smtp_out_busy, &state->processing_busy,
                                        &state->smtp_in_sessions};
     static const char *const worker_labels[3] = {
-        "busy SMTP workers", "busy processing workers", "open inbound SMTP sessions"};
+        "busy SMTP workers", "busy processing workers", "inbound SMTP sessions"};
     snprintf(base, sizeof base, "%s/workers_%s", directory, name);
     snprintf(title, sizeof title, "Workers and sessions at %s", name);
     return plot_series(base, title, "count", workers, worker_labels, 3, error, error_size);

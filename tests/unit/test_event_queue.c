@@ -1,7 +1,8 @@
 /*
  * Unit tests for the future-event list: ordering, ties, cancellation,
- * stale handles, growth, and a long random run checked against a naive
- * reference (an unsorted array searched for its minimum).
+ * stale handles, growth, and long random runs checked against two
+ * references: a naive one (an unsorted array searched for its minimum)
+ * and, for runs large enough to use the calendar, a binary heap.
  */
 #include <gsl/gsl_rng.h>
 
@@ -311,6 +312,278 @@ START_TEST(random_ops_match_reference)
 }
 END_TEST
 
+/* A second reference for long runs: a binary heap of (time, sequence),
+ * with cancelled events skipped when they reach the top. */
+struct model_event {
+    sim_time time;
+    uint64_t sequence;
+};
+
+struct model {
+    struct model_event *heap;
+    size_t size;
+    event_handle *handles;   /* by sequence number */
+    bool *pending;           /* by sequence number */
+    size_t pushed;
+    size_t live;
+};
+
+static bool model_less(struct model_event a, struct model_event b)
+{
+    return a.time < b.time || (a.time == b.time && a.sequence < b.sequence);
+}
+
+static void model_init(struct model *model, size_t max_pushes)
+{
+    model->heap = calloc(max_pushes, sizeof *model->heap);
+    model->handles = calloc(max_pushes, sizeof *model->handles);
+    model->pending = calloc(max_pushes, sizeof *model->pending);
+    ck_assert_ptr_nonnull(model->heap);
+    ck_assert_ptr_nonnull(model->handles);
+    ck_assert_ptr_nonnull(model->pending);
+    model->size = 0;
+    model->pushed = 0;
+    model->live = 0;
+}
+
+static void model_fini(struct model *model)
+{
+    free(model->heap);
+    free(model->handles);
+    free(model->pending);
+}
+
+static void model_remove_top(struct model *model)
+{
+    struct model_event last = model->heap[--model->size];
+    size_t pos = 0;
+    for (;;) {
+        size_t child = 2 * pos + 1;
+        if (child >= model->size)
+            break;
+        if (child + 1 < model->size
+            && model_less(model->heap[child + 1], model->heap[child]))
+            child++;
+        if (!model_less(model->heap[child], last))
+            break;
+        model->heap[pos] = model->heap[child];
+        pos = child;
+    }
+    if (model->size > 0)
+        model->heap[pos] = last;
+}
+
+/* Drops cancelled events from the top; returns the earliest live one. */
+static const struct model_event *model_top(struct model *model)
+{
+    while (model->size > 0 && !model->pending[model->heap[0].sequence])
+        model_remove_top(model);
+    return model->size > 0 ? &model->heap[0] : NULL;
+}
+
+/* Pushes into both the queue and the model. */
+static void both_push(struct event_queue *queue, struct model *model, sim_time time)
+{
+    uint64_t sequence = model->pushed++;
+    model->handles[sequence] = event_queue_push(queue, time, noop_event, NULL,
+                                                sequence);
+    model->pending[sequence] = true;
+    model->live++;
+
+    size_t pos = model->size++;
+    struct model_event event = { time, sequence };
+    while (pos > 0 && model_less(event, model->heap[(pos - 1) / 2])) {
+        model->heap[pos] = model->heap[(pos - 1) / 2];
+        pos = (pos - 1) / 2;
+    }
+    model->heap[pos] = event;
+}
+
+/* Pops from both and checks they agree; returns the popped time, or -1
+ * when both were empty. */
+static sim_time both_pop(struct event_queue *queue, struct model *model)
+{
+    struct event event;
+    const struct model_event *expected = model_top(model);
+    if (expected == NULL) {
+        ck_assert(!event_queue_pop(queue, &event));
+        return -1;
+    }
+    ck_assert(event_queue_pop(queue, &event));
+    ck_assert_int_eq(event.time, expected->time);
+    ck_assert_uint_eq(event.sequence, expected->sequence);
+    ck_assert_uint_eq(event.argument, expected->sequence);
+    model->pending[expected->sequence] = false;
+    model->live--;
+    model_remove_top(model);
+    return event.time;
+}
+
+/* Cancels an event pushed at some point, pending or not, in both. */
+static void both_cancel_any(struct event_queue *queue, struct model *model,
+                            gsl_rng *rng)
+{
+    if (model->pushed == 0)
+        return;
+    size_t sequence = gsl_rng_uniform_int(rng, model->pushed);
+    bool was_pending = model->pending[sequence];
+    ck_assert(event_queue_cancel(queue, model->handles[sequence]) == was_pending);
+    if (was_pending) {
+        model->pending[sequence] = false;
+        model->live--;
+    }
+}
+
+static void check_agree(struct event_queue *queue, struct model *model)
+{
+    const struct model_event *top = model_top(model);
+    ck_assert_uint_eq(event_queue_size(queue), model->live);
+    ck_assert_int_eq(event_queue_peek_time(queue),
+                     top ? top->time : SIM_TIME_MAX);
+}
+
+/* A delay as a simulation draws them: mostly milliseconds to seconds,
+ * sometimes zero (ties), sometimes days, rarely the end of time. */
+static sim_time mixed_delay(gsl_rng *rng)
+{
+    unsigned long kind = gsl_rng_uniform_int(rng, 100);
+    if (kind < 10)
+        return 0;
+    if (kind < 60)
+        return (sim_time)gsl_rng_uniform_int(rng, 50) * SIM_MS;
+    if (kind < 95)
+        return (sim_time)(gsl_rng_uniform(rng) * 10.0 * SIM_SEC);
+    if (kind < 99)
+        return (sim_time)gsl_rng_uniform_int(rng, 5) * SIM_DAY;
+    return SIM_TIME_MAX;
+}
+
+/* Engine-like use: times never go back.  The queue grows to `peak`,
+ * runs steady with cancels, then drains, so every part of the calendar
+ * is used: heap mode, bucket loads, replanning and compaction. */
+static void run_engine_like(size_t peak, size_t steps, unsigned long seed)
+{
+    const size_t max_pushes = 2 * peak + 2 * steps;
+    struct event_queue *queue = event_queue_new();
+    struct model model;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, seed);
+    model_init(&model, max_pushes);
+
+    sim_time now = 0;
+    for (size_t i = 0; i < peak; i++)
+        both_push(queue, &model, now + mixed_delay(rng));
+    check_agree(queue, &model);
+
+    for (size_t step = 0; step < steps; step++) {
+        unsigned long choice = gsl_rng_uniform_int(rng, 10);
+        if (choice < 6) {
+            sim_time popped = both_pop(queue, &model);
+            if (popped >= 0)
+                now = popped;
+            sim_time delay = mixed_delay(rng);
+            both_push(queue, &model,
+                      delay > SIM_TIME_MAX - now ? SIM_TIME_MAX : now + delay);
+        } else if (choice < 8) {
+            both_cancel_any(queue, &model, rng);
+            sim_time delay = mixed_delay(rng);
+            both_push(queue, &model,
+                      delay > SIM_TIME_MAX - now ? SIM_TIME_MAX : now + delay);
+        } else {
+            both_cancel_any(queue, &model, rng);
+        }
+        if (step % 97 == 0)
+            check_agree(queue, &model);
+    }
+    while (both_pop(queue, &model) >= 0)
+        ;
+    check_agree(queue, &model);
+
+    model_fini(&model);
+    gsl_rng_free(rng);
+    event_queue_free(queue);
+}
+
+START_TEST(engine_like_small)
+{
+    run_engine_like(50, 20000, 1);
+}
+END_TEST
+
+START_TEST(engine_like_large)
+{
+    run_engine_like(60000, 150000, 2);
+}
+END_TEST
+
+/* Times in any order over the whole range, including before events
+ * already popped and at SIM_TIME_MAX. */
+START_TEST(wide_random_times)
+{
+    const size_t operations = 200000;
+    struct event_queue *queue = event_queue_new();
+    struct model model;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 3);
+    model_init(&model, operations);
+
+    for (size_t op = 0; op < operations; op++) {
+        unsigned long choice = gsl_rng_uniform_int(rng, 10);
+        if (choice < 6) {
+            sim_time time = (sim_time)(gsl_rng_get(rng) >> 1)
+                            << gsl_rng_uniform_int(rng, 32);
+            if (time < 0 || gsl_rng_uniform_int(rng, 50) == 0)
+                time = SIM_TIME_MAX;
+            both_push(queue, &model, time);
+        } else if (choice < 9) {
+            both_pop(queue, &model);
+        } else {
+            both_cancel_any(queue, &model, rng);
+        }
+        if (op % 101 == 0)
+            check_agree(queue, &model);
+    }
+    while (both_pop(queue, &model) >= 0)
+        ;
+    model_fini(&model);
+    gsl_rng_free(rng);
+    event_queue_free(queue);
+}
+END_TEST
+
+/* Nearly every event cancelled: the queue compacts and still pops the
+ * few that remain in order, and every handle then reports stale. */
+START_TEST(mass_cancel_keeps_survivors)
+{
+    const size_t n = 100000;
+    struct event_queue *queue = event_queue_new();
+    event_handle *handles = malloc(n * sizeof *handles);
+    ck_assert_ptr_nonnull(handles);
+
+    for (size_t i = 0; i < n; i++)
+        handles[i] = event_queue_push(queue, (sim_time)(n - i) * SIM_MS,
+                                      noop_event, NULL, i);
+    for (size_t i = 0; i < n; i++) {
+        if (i % 1000 != 7)
+            ck_assert(event_queue_cancel(queue, handles[i]));
+    }
+    ck_assert_uint_eq(event_queue_size(queue), n / 1000);
+
+    struct event event;
+    for (size_t i = n - 1000 + 7;; i -= 1000) {
+        ck_assert(event_queue_pop(queue, &event));
+        ck_assert_uint_eq(event.argument, i);
+        if (i < 1000)
+            break;
+    }
+    ck_assert(!event_queue_pop(queue, &event));
+    for (size_t i = 0; i < n; i++)
+        ck_assert(!event_queue_cancel(queue, handles[i]));
+    free(handles);
+    event_queue_free(queue);
+}
+END_TEST
+
 static Suite *event_queue_suite(void)
 {
     Suite *suite = suite_create("event_queue");
@@ -331,6 +604,10 @@ static Suite *event_queue_suite(void)
     tcase_set_timeout(stress, 60);
     tcase_add_test(stress, growth_keeps_order);
     tcase_add_test(stress, random_ops_match_reference);
+    tcase_add_test(stress, engine_like_small);
+    tcase_add_test(stress, engine_like_large);
+    tcase_add_test(stress, wide_random_times);
+    tcase_add_test(stress, mass_cancel_keeps_survivors);
     suite_add_tcase(suite, stress);
     return suite;
 }

@@ -44,7 +44,7 @@ expect_equal "mm1k blocking" "0.0888195 PASS" "$(row mm1k 'blocking probability'
 little_rows=$(grep -c '^little_email .* L = lambda W .* PASS$' "$out/first.txt")
 expect_equal "Little's law rows, 4 stations per provider" 8 "$little_rows"
 expect_equal "rows that failed" 0 "$(grep -c 'FAIL$' "$out/first.txt")"
-expect_equal "summary line" "41 of 41 rows passed (quick run)" "$(tail -n 1 "$out/first.txt")"
+expect_equal "summary line" "61 of 61 rows passed (quick run)" "$(tail -n 1 "$out/first.txt")"
 expect_true "wall time on stderr" -n "$(grep '^validate: ' "$out/first.err")"
 
 "$build/mailsim" validate --seed abc >/dev/null 2>"$out/error.txt"

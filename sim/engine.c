@@ -102,6 +102,18 @@ bool engine_cancel(struct engine *engine, event_handle handle)
     return event_queue_cancel(engine->queue, handle);
 }
 
+/* Why the loop cannot run the next event within `until`: the queue is
+ * empty, its next event is later, or else the event budget is spent. */
+static enum engine_stop_reason engine_idle_reason(const struct engine *engine,
+                                                  sim_time until)
+{
+    if (event_queue_size(engine->queue) == 0)
+        return ENGINE_STOP_EMPTY;
+    if (event_queue_peek_time(engine->queue) > until)
+        return ENGINE_STOP_TIME;
+    return ENGINE_STOP_EVENTS;
+}
+
 /* A stop requested while no run is active makes the next engine_run return
  * before running any event.  The request is cleared when engine_run
  * returns because of it. */
@@ -120,14 +132,11 @@ enum engine_stop_reason engine_run_bounded(struct engine *engine, sim_time until
             engine->stop_requested = false;
             return ENGINE_STOP_REQUESTED;
         }
-        if (event_queue_size(engine->queue) == 0)
-            return ENGINE_STOP_EMPTY;
-        if (event_queue_peek_time(engine->queue) > until)
-            return ENGINE_STOP_TIME;
         if (ran == max_events)
-            return ENGINE_STOP_EVENTS;
+            return engine_idle_reason(engine, until);
+        if (!event_queue_pop_until(engine->queue, until, &event))
+            return engine_idle_reason(engine, until);
 
-        event_queue_pop(engine->queue, &event);
         engine->now = event.time;
         engine->processed++;
         engine->fingerprint = fnv1a_u64(engine->fingerprint,

@@ -4,7 +4,7 @@
  *
  * Layout, by time from now on:
  *   run       the earliest events, sorted, consumed from `run_cursor`;
- *   side      a 4-ary min-heap of events pushed into the time range that
+ *   side      a binary min-heap of events pushed into the time range that
  *             the run already covers (or before it);
  *   buckets   an array of unsorted buckets of equal width (a power of two
  *             in nanoseconds) starting at `start`; buckets before
@@ -13,19 +13,23 @@
  * Every pop takes the earlier of the run's head and the side heap's top.
  * When both are empty, the next non-empty bucket is sorted into the run
  * (a radix sort on the time, O(n)); when the buckets run out, a new
- * calendar is laid over the overflow, its width chosen so that a bucket
- * contains a set share of them.  So a push is one append to a bucket
+ * calendar is laid over the overflow, its bucket width chosen from a
+ * sample of the overflow's times.  So a push is one append to a bucket
  * and a pop is one step along a sorted array: with 10^6 pending events
  * the work per event touches a few cache lines, where a binary heap
- * touches one per level.  A queue of fewer than HEAP_MODE_MAX events
- * keeps no calendar at all: every event goes to the side heap.
+ * touches one per level.  A queue of at most SMALL_MODE_MAX events keeps
+ * no calendar at all (small mode): the side array is then a list sorted
+ * latest first, so a pop takes its last entry and a push shifts the few
+ * entries due before the new one.
  *
- * Run and side-heap nodes hold the time and the index of their entry in
- * `current`; entries carry the whole event.  Every array of entries (a
- * bucket, the overflow, `current`) is in push order, that is in sequence
- * order, because entries are only ever appended or filtered in order.  So
- * the index breaks ties in time exactly as the sequence number would: in
- * scheduling order.
+ * Entries carry the whole event.  The side heap holds entries; the run
+ * holds nodes, each the time and the index of an entry in `current`, the
+ * bucket being consumed.  In every array of entries, entries with equal
+ * times appear in sequence order, because entries are only appended (with
+ * a sequence number above all others), filtered or moved in order.  So in
+ * the run, which a stable sort orders by time, the index breaks ties in
+ * scheduling order.  Side entries were pushed after the run was sorted,
+ * so on equal times the run's head comes first.
  *
  * A handle names a slot, which records the sequence number of its event.
  * An entry is live exactly when its slot still has its sequence number, so
@@ -38,10 +42,11 @@
  *     bucket index (e.time - start) >> shift is below next_bucket; in
  *     bucket i when the index is i < bucket_count; in the overflow
  *     otherwise.  So run and side entries are earlier than bucket
- *     entries, which are earlier than overflow entries.  In heap mode
- *     next_bucket is SIZE_MAX, so every entry is in the side heap.
- *   - Every run node from run_cursor on and every side node indexes a
- *     distinct entry of `current`; other entries of `current` are done.
+ *     entries, which are earlier than overflow entries.  In small mode
+ *     next_bucket is SIZE_MAX, so every entry is in the side list.
+ *   - Every run node from run_cursor on indexes a distinct entry of
+ *     `current`; other entries of `current` are done.
+ *   - The side heap is empty whenever a bucket is sorted into the run.
  *   - When pending > 0, the front (the earlier of run head and side top)
  *     exists and is live, so peek is O(1) and const.
  *   - stale counts the entries whose slot was released by a cancel.
@@ -63,7 +68,7 @@ struct queue_entry {
     uint32_t slot;
 };
 
-/* Run or heap node: the time and the index of the entry in `current`. */
+/* Run node: the time and the index of the entry in `current`. */
 struct node {
     sim_time time;
     uint32_t index;
@@ -76,7 +81,8 @@ struct event_slot {
     uint32_t next_free;
 };
 
-/* A growable array of entries: one bucket, the overflow or `current`. */
+/* A growable array of entries: one bucket, the overflow, `current` or
+ * the side heap. */
 struct bucket {
     struct queue_entry *entries;
     size_t count;
@@ -95,7 +101,7 @@ struct node_array {
 #define INITIAL_SLOTS 64u
 /* Handles store slot + 1 in 32 bits, and SLOT_NONE ends the free list. */
 #define MAX_SLOTS ((size_t)UINT32_MAX - 1)
-/* Nodes index `current` with 32 bits. */
+/* Run nodes index `current` with 32 bits. */
 #define MAX_CURRENT ((size_t)UINT32_MAX)
 
 /* Events per bucket that a new calendar aims at, which is the length of
@@ -117,12 +123,13 @@ struct node_array {
 #ifndef CALENDAR_COVER_EIGHTHS
 #define CALENDAR_COVER_EIGHTHS 4u
 #endif
-/* Heap mode ends when the side heap grows past HEAP_MODE_MAX nodes, and
- * a calendar over fewer than HEAP_MODE_MIN events returns to it. */
-#ifndef HEAP_MODE_MAX
-#define HEAP_MODE_MAX 64u
+/* Small mode ends when the side list grows past SMALL_MODE_MAX entries,
+ * and a calendar over fewer than SMALL_MODE_MIN events returns to it.  A
+ * push shifts half the list on average, so the list stays short. */
+#ifndef SMALL_MODE_MAX
+#define SMALL_MODE_MAX 32u
 #endif
-#define HEAP_MODE_MIN (HEAP_MODE_MAX / 4)
+#define SMALL_MODE_MIN (SMALL_MODE_MAX / 4)
 /* A bucket with more than SPLIT_FACTOR times the calendar's target is
  * not sorted but spread over a new calendar. */
 #define SPLIT_FACTOR 8u
@@ -132,9 +139,6 @@ struct node_array {
 #define QUANTILE_SAMPLES 63u
 /* Compact when stale entries outnumber pending events and exceed this. */
 #define COMPACT_MIN 1024u
-/* Done entries that `current` may hold beyond twice its live nodes
- * before it is compacted. */
-#define CURRENT_SLACK 4096u
 /* An emptied array is freed rather than kept for reuse when it is at
  * least this large. */
 #define SHRINK_BYTES ((size_t)1 << 20)
@@ -144,9 +148,9 @@ struct node_array {
 struct event_queue {
     struct node_array run;      /* sorted; nodes before run_cursor are done */
     size_t run_cursor;
-    struct node_array side;     /* 4-ary min-heap */
     struct node_array scratch;  /* radix sort buffer */
-    struct bucket current;      /* entries the run and side nodes index */
+    struct bucket current;      /* entries the run's nodes index */
+    struct bucket side;         /* binary min-heap */
 
     struct event_slot *slots;
     size_t slot_capacity;
@@ -205,7 +209,7 @@ static inline bool entry_live(const struct event_queue *queue,
     return queue->slots[entry->slot].sequence == entry->sequence;
 }
 
-static inline bool heap_mode(const struct event_queue *queue)
+static inline bool small_mode(const struct event_queue *queue)
 {
     return queue->next_bucket == SIZE_MAX;
 }
@@ -253,13 +257,19 @@ static inline void release_slot(struct event_queue *queue, uint32_t index)
 
 /* --- Arrays of entries ------------------------------------------------ */
 
-static inline void bucket_append(struct bucket *bucket, const struct queue_entry *entry)
+/* Returns a new place at the end of `bucket`, for the caller to fill. */
+static inline struct queue_entry *bucket_extend(struct bucket *bucket)
 {
     if (bucket->count == bucket->capacity)
         bucket->entries = grow_array(bucket->entries, &bucket->capacity,
                                      bucket->count + 1, sizeof *bucket->entries,
                                      "out of memory growing a bucket");
-    bucket->entries[bucket->count++] = *entry;
+    return &bucket->entries[bucket->count++];
+}
+
+static inline void bucket_append(struct bucket *bucket, const struct queue_entry *entry)
+{
+    *bucket_extend(bucket) = *entry;
 }
 
 /* Empties a bucket, freeing its array when it is large. */
@@ -282,131 +292,119 @@ static void swap_buckets(struct bucket *a, struct bucket *b)
 
 /* --- Side heap -------------------------------------------------------- */
 
-/* Moves `node` up from the hole at `pos` until its parent is not greater,
- * then stores it. */
-static inline void sift_up(struct node *heap, size_t pos, struct node node)
+static inline bool entry_less(const struct queue_entry *a, const struct queue_entry *b)
 {
-    while (pos > 0) {
-        size_t parent = (pos - 1) >> 2;
-        if (!node_less(&node, &heap[parent]))
-            break;
-        heap[pos] = heap[parent];
-        pos = parent;
-    }
-    heap[pos] = node;
+    return a->time < b->time || (a->time == b->time && a->sequence < b->sequence);
 }
 
-/* Moves `node` down from the hole at `pos` until no child is less, then
- * stores it.  Only the first `size` nodes are part of the heap. */
-static inline void sift_down(struct node *heap, size_t size, size_t pos,
-                             struct node node)
+/* Moves `entry` down from the hole at `pos` until no child is less, then
+ * stores it.  Only the first `size` entries are part of the heap. */
+static inline void sift_down(struct queue_entry *heap, size_t size, size_t pos,
+                             const struct queue_entry *entry)
 {
     for (;;) {
-        size_t first = (pos << 2) + 1;
-        if (first >= size)
+        size_t child = (pos << 1) + 1;
+        if (child >= size)
             break;
-        size_t last = first + 4 < size ? first + 4 : size;
-        size_t best = first;
-        for (size_t child = first + 1; child < last; child++) {
-            if (node_less(&heap[child], &heap[best]))
-                best = child;
-        }
-        if (!node_less(&heap[best], &node))
+        if (child + 1 < size && entry_less(&heap[child + 1], &heap[child]))
+            child++;
+        if (!entry_less(&heap[child], entry))
             break;
-        heap[pos] = heap[best];
-        pos = best;
+        heap[pos] = heap[child];
+        pos = child;
     }
-    heap[pos] = node;
+    heap[pos] = *entry;
 }
 
-static void heapify(struct node *heap, size_t size)
+static void heapify(struct queue_entry *heap, size_t size)
 {
     if (size < 2)
         return;
-    for (size_t i = (size - 2) / 4 + 1; i > 0; i--)
-        sift_down(heap, size, i - 1, heap[i - 1]);
+    for (size_t i = (size - 2) / 2 + 1; i > 0; i--) {
+        struct queue_entry entry = heap[i - 1];
+        sift_down(heap, size, i - 1, &entry);
+    }
+}
+
+/* Opens a hole for a new entry at `time` in the side heap and returns it
+ * for the caller to fill.  The new entry's sequence number is above every
+ * other, so on equal times it stays below its parent. */
+static inline struct queue_entry *side_hole(struct event_queue *queue, sim_time time)
+{
+    struct bucket *side = &queue->side;
+    size_t pos = side->count;
+    bucket_extend(side);
+
+    while (pos > 0) {
+        size_t parent = (pos - 1) >> 1;
+        if (time >= side->entries[parent].time)
+            break;
+        side->entries[pos] = side->entries[parent];
+        pos = parent;
+    }
+    return &side->entries[pos];
 }
 
 static inline void side_remove_top(struct event_queue *queue)
 {
-    struct node_array *side = &queue->side;
+    struct bucket *side = &queue->side;
     size_t last = --side->count;
-    if (last > 0)
-        sift_down(side->nodes, last, 0, side->nodes[last]);
+    if (last > 0) {
+        struct queue_entry moved = side->entries[last];
+        sift_down(side->entries, last, 0, &moved);
+    }
 }
 
-static inline size_t live_nodes(const struct event_queue *queue)
+static inline size_t front_count(const struct event_queue *queue)
 {
     return queue->run.count - queue->run_cursor + queue->side.count;
 }
 
-/* Drops the done entries of `current` and renumbers the nodes.  The
- * renumbering keeps the order of indices, so run and heap stay valid. */
-static void compact_current(struct event_queue *queue)
-{
-    struct bucket *current = &queue->current;
-    uint32_t *renumber = malloc((current->count + 1) * sizeof *renumber);
-    if (renumber == NULL)
-        event_queue_die("out of memory compacting the heap");
-
-    for (size_t i = 0; i < current->count; i++)
-        renumber[i] = UINT32_MAX;
-    for (size_t i = queue->run_cursor; i < queue->run.count; i++)
-        renumber[queue->run.nodes[i].index] = 0;
-    for (size_t i = 0; i < queue->side.count; i++)
-        renumber[queue->side.nodes[i].index] = 0;
-
-    size_t kept = 0;
-    for (size_t i = 0; i < current->count; i++) {
-        if (renumber[i] == UINT32_MAX)
-            continue;
-        current->entries[kept] = current->entries[i];
-        renumber[i] = (uint32_t)kept++;
-    }
-    for (size_t i = queue->run_cursor; i < queue->run.count; i++)
-        queue->run.nodes[i].index = renumber[queue->run.nodes[i].index];
-    for (size_t i = 0; i < queue->side.count; i++)
-        queue->side.nodes[i].index = renumber[queue->side.nodes[i].index];
-    current->count = kept;
-    free(renumber);
-}
-
-/* Adds an entry to `current` and its node to the side heap. */
-static inline void side_push(struct event_queue *queue, const struct queue_entry *entry)
-{
-    struct bucket *current = &queue->current;
-    if (current->count == current->capacity
-        && current->count >= 2 * live_nodes(queue) + CURRENT_SLACK)
-        compact_current(queue);
-    if (current->count == MAX_CURRENT)
-        event_queue_die("too many events due at once (limit 2^32 - 1)");
-
-    bucket_append(current, entry);
-    reserve_nodes(&queue->side, queue->side.count + 1);
-    struct node node = { entry->time, (uint32_t)(current->count - 1) };
-    sift_up(queue->side.nodes, queue->side.count++, node);
-}
-
-/* Returns the earliest node, from the run or the side heap, or NULL when
+/* Returns the earliest entry, from the run or the side heap, or NULL when
  * both are empty.  Sets `*from_run` when it comes from the run. */
-static inline const struct node *front_node(const struct event_queue *queue,
-                                            bool *from_run)
+static inline const struct queue_entry *front_entry(const struct event_queue *queue,
+                                                    bool *from_run)
 {
+    *from_run = false;
+    if (small_mode(queue))
+        return queue->side.count ? &queue->side.entries[queue->side.count - 1] : NULL;
+
     const struct node *run = queue->run_cursor < queue->run.count
                                  ? &queue->run.nodes[queue->run_cursor]
                                  : NULL;
-    const struct node *side = queue->side.count ? &queue->side.nodes[0] : NULL;
+    const struct queue_entry *side = queue->side.count ? &queue->side.entries[0] : NULL;
 
-    *from_run = run != NULL && (side == NULL || node_less(run, side));
-    return *from_run ? run : side;
+    *from_run = run != NULL && (side == NULL || run->time <= side->time);
+    if (*from_run)
+        return &queue->current.entries[run->index];
+    return side;
 }
 
 static inline void remove_front(struct event_queue *queue, bool from_run)
 {
     if (from_run)
         queue->run_cursor++;
+    else if (small_mode(queue))
+        queue->side.count--;
     else
         side_remove_top(queue);
+}
+
+/* Opens a place for a new entry at `time` in the small-mode list, sorted
+ * by decreasing (time, sequence), and returns it for the caller to fill.
+ * The new entry's sequence number is above every other, so it goes after
+ * every entry with a later time and before all the others. */
+static inline struct queue_entry *list_hole(struct event_queue *queue, sim_time time)
+{
+    struct bucket *side = &queue->side;
+    size_t pos = side->count;
+    bucket_extend(side);
+
+    while (pos > 0 && side->entries[pos - 1].time <= time) {
+        side->entries[pos] = side->entries[pos - 1];
+        pos--;
+    }
+    return &side->entries[pos];
 }
 
 /* --- Sorting a bucket into the run ------------------------------------ */
@@ -513,24 +511,26 @@ static void load_bucket(struct event_queue *queue, size_t index)
 
 /* --- Calendar --------------------------------------------------------- */
 
-/* Appends an entry to the container that the invariants assign it. */
-static inline void place_entry(struct event_queue *queue, const struct queue_entry *entry)
+/* Returns a new place for an entry at `time` in the container that the
+ * invariants assign it.  The caller fills the place: building the entry
+ * there, not on the stack, saves a copy that the processor cannot
+ * forward from the stores that built it. */
+static inline struct queue_entry *place_for(struct event_queue *queue, sim_time time)
 {
-    if (entry->time < queue->start) {
-        side_push(queue, entry);
-        return;
-    }
-    uint64_t index = ((uint64_t)entry->time - (uint64_t)queue->start) >> queue->shift;
+    if (small_mode(queue))
+        return list_hole(queue, time);
+    if (time < queue->start)
+        return side_hole(queue, time);
+    uint64_t index = ((uint64_t)time - (uint64_t)queue->start) >> queue->shift;
     if (index < queue->next_bucket)
-        side_push(queue, entry);
-    else if (index < queue->bucket_count)
-        bucket_append(&queue->buckets[index], entry);
-    else
-        bucket_append(&queue->overflow, entry);
+        return side_hole(queue, time);
+    if (index < queue->bucket_count)
+        return bucket_extend(&queue->buckets[index]);
+    return bucket_extend(&queue->overflow);
 }
 
-/* Routes every later push to the side heap. */
-static void enter_heap_mode(struct event_queue *queue)
+/* Routes every later push to the side list. */
+static void enter_small_mode(struct event_queue *queue)
 {
     queue->start = INT64_MIN;
     queue->shift = 1;           /* so that no bucket index reaches SIZE_MAX */
@@ -538,23 +538,22 @@ static void enter_heap_mode(struct event_queue *queue)
     queue->bucket_count = 0;
 }
 
-/* Moves the whole overflow into the side heap and enters heap mode.  Run
- * and side heap are empty. */
-static void load_overflow_as_heap(struct event_queue *queue)
+static int compare_entries_latest_first(const void *a, const void *b)
 {
-    swap_buckets(&queue->current, &queue->overflow);
-    queue->overflow.count = 0;
+    const struct queue_entry *x = a;
+    const struct queue_entry *y = b;
+    return entry_less(x, y) - entry_less(y, x);
+}
 
-    const struct bucket *current = &queue->current;
-    struct node_array *side = &queue->side;
-    reserve_nodes(side, current->count);
-    for (size_t i = 0; i < current->count; i++) {
-        side->nodes[i].time = current->entries[i].time;
-        side->nodes[i].index = (uint32_t)i;
-    }
-    side->count = current->count;
-    heapify(side->nodes, side->count);
-    enter_heap_mode(queue);
+/* Moves the whole overflow into the side list and enters small mode.  Run
+ * and side heap are empty. */
+static void load_overflow_as_list(struct event_queue *queue)
+{
+    swap_buckets(&queue->side, &queue->overflow);
+    queue->overflow.count = 0;
+    qsort(queue->side.entries, queue->side.count, sizeof *queue->side.entries,
+          compare_entries_latest_first);
+    enter_small_mode(queue);
 }
 
 static int compare_times(const void *a, const void *b)
@@ -599,8 +598,8 @@ static void build_calendar(struct event_queue *queue)
     struct bucket *overflow = &queue->overflow;
     if (overflow->count == 0)
         event_queue_die("internal error: pending events not found");
-    if (overflow->count < HEAP_MODE_MIN) {
-        load_overflow_as_heap(queue);
+    if (overflow->count < SMALL_MODE_MIN) {
+        load_overflow_as_list(queue);
         return;
     }
 
@@ -677,18 +676,27 @@ static void regather(struct event_queue *queue, size_t first)
 /* Moves every entry (run, side heap, buckets, overflow, in this order of
  * time) into the overflow for a new calendar.  Used on leaving heap mode
  * and when the side heap has grown large, which means the buckets are
- * too wide for how densely events now arrive.  The run's and side heap's
- * entries keep their order in `current`, which is sequence order. */
+ * too wide for how densely events now arrive.  The run's entries go in
+ * run order and the side heap's in (time, sequence) order, both before
+ * any later entry, so equal times stay in sequence order. */
 static void replan(struct event_queue *queue)
 {
-    compact_current(queue);
+    struct bucket gathered = { 0 };
+    for (size_t i = queue->run_cursor; i < queue->run.count; i++)
+        bucket_append(&gathered, &queue->current.entries[queue->run.nodes[i].index]);
     queue->run.count = 0;
     queue->run_cursor = 0;
-    queue->side.count = 0;
+    if (small_mode(queue)) {
+        for (size_t i = queue->side.count; i > 0; i--)
+            bucket_append(&gathered, &queue->side.entries[i - 1]);
+        queue->side.count = 0;
+    }
+    while (queue->side.count > 0) {
+        bucket_append(&gathered, &queue->side.entries[0]);
+        side_remove_top(queue);
+    }
 
-    struct bucket gathered = { 0 };
-    swap_buckets(&gathered, &queue->current);
-    if (!heap_mode(queue)) {
+    if (!small_mode(queue)) {
         for (size_t i = queue->next_bucket; i < queue->bucket_count; i++)
             append_all(&gathered, &queue->buckets[i]);
     }
@@ -705,7 +713,7 @@ static void replan(struct event_queue *queue)
  * calendar first when the buckets are used up. */
 static void refill(struct event_queue *queue)
 {
-    while (!heap_mode(queue)) {
+    while (!small_mode(queue)) {
         if (queue->next_bucket == queue->bucket_count) {
             build_calendar(queue);
             queue->split_allowed = true;
@@ -735,17 +743,17 @@ static void reset_containers(struct event_queue *queue)
     queue->run_cursor = 0;
     queue->side.count = 0;
     queue->current.count = 0;
-    if (!heap_mode(queue)) {
+    if (!small_mode(queue)) {
         for (size_t i = queue->next_bucket; i < queue->bucket_count; i++)
             queue->buckets[i].count = 0;
     }
     queue->overflow.count = 0;
     queue->stale = 0;
-    enter_heap_mode(queue);
+    enter_small_mode(queue);
 }
 
 /* Restores "pending > 0 implies a live front". */
-static void settle(struct event_queue *queue)
+static void settle_slowly(struct event_queue *queue)
 {
     for (;;) {
         if (queue->pending == 0) {
@@ -753,19 +761,27 @@ static void settle(struct event_queue *queue)
             return;
         }
         bool from_run;
-        const struct node *front = front_node(queue, &from_run);
+        const struct queue_entry *front = front_entry(queue, &from_run);
         if (front == NULL) {
-            if (heap_mode(queue))
+            if (small_mode(queue))
                 event_queue_die("internal error: pending events not found");
             refill(queue);
             continue;
         }
-        if (queue->stale == 0
-            || entry_live(queue, &queue->current.entries[front->index]))
+        if (queue->stale == 0 || entry_live(queue, front))
             return;
         remove_front(queue, from_run);
         queue->stale--;
     }
+}
+
+/* The common case of settle_slowly, inline: no stale entry anywhere and
+ * a front to pop from. */
+static inline void settle(struct event_queue *queue)
+{
+    if (queue->stale == 0 && queue->pending > 0 && front_count(queue) > 0)
+        return;
+    settle_slowly(queue);
 }
 
 static size_t drop_stale(const struct event_queue *queue,
@@ -801,11 +817,11 @@ static void compact(struct event_queue *queue)
     memmove(run->nodes, run->nodes + queue->run_cursor, run_live * sizeof *run->nodes);
     run->count = run_live;
     queue->run_cursor = 0;
-    queue->side.count = drop_stale_nodes(queue, queue->side.nodes, queue->side.count);
-    heapify(queue->side.nodes, queue->side.count);
-    compact_current(queue);
+    queue->side.count = drop_stale(queue, queue->side.entries, queue->side.count);
+    if (!small_mode(queue))
+        heapify(queue->side.entries, queue->side.count);
 
-    if (!heap_mode(queue)) {
+    if (!small_mode(queue)) {
         for (size_t i = queue->next_bucket; i < queue->bucket_count; i++) {
             struct bucket *bucket = &queue->buckets[i];
             bucket->count = drop_stale(queue, bucket->entries, bucket->count);
@@ -834,7 +850,7 @@ struct event_queue *event_queue_new(void)
     if (queue == NULL)
         event_queue_die("out of memory allocating the queue");
     queue->free_head = SLOT_NONE;
-    enter_heap_mode(queue);
+    enter_small_mode(queue);
     grow_slots(queue);
     return queue;
 }
@@ -849,7 +865,7 @@ void event_queue_free(struct event_queue *queue)
     free(queue->overflow.entries);
     free(queue->current.entries);
     free(queue->run.nodes);
-    free(queue->side.nodes);
+    free(queue->side.entries);
     free(queue->scratch.nodes);
     free(queue->slots);
     free(queue);
@@ -867,20 +883,25 @@ event_handle event_queue_push(struct event_queue *queue, sim_time time,
     queue->free_head = slot->next_free;
     slot->sequence = sequence;
 
-    struct queue_entry entry = {
-        .time = time, .sequence = sequence, .fn = fn, .object = object,
-        .argument = argument, .slot = index,
-    };
-    place_entry(queue, &entry);
+    struct queue_entry *entry = place_for(queue, time);
+    entry->time = time;
+    entry->sequence = sequence;
+    entry->fn = fn;
+    entry->object = object;
+    entry->argument = argument;
+    entry->slot = index;
     queue->pending++;
-    if (queue->side.count > (heap_mode(queue) ? HEAP_MODE_MAX : replan_threshold(queue)))
-        replan(queue);
-    if (live_nodes(queue) == 0)
-        settle(queue);
 
     /* The generation part of the handle is the sequence number's low 32
      * bits, so the handle changes every time the slot is reused. */
-    return ((uint64_t)(uint32_t)sequence << 32) | ((uint64_t)index + 1);
+    event_handle handle = ((uint64_t)(uint32_t)sequence << 32) | ((uint64_t)index + 1);
+    if (small_mode(queue) && queue->side.count <= SMALL_MODE_MAX)
+        return handle;
+    if (queue->side.count > (small_mode(queue) ? SMALL_MODE_MAX : replan_threshold(queue)))
+        replan(queue);
+    if (front_count(queue) == 0)
+        settle(queue);
+    return handle;
 }
 
 bool event_queue_cancel(struct event_queue *queue, event_handle handle)
@@ -903,20 +924,50 @@ bool event_queue_cancel(struct event_queue *queue, event_handle handle)
     return true;
 }
 
-bool event_queue_pop(struct event_queue *queue, struct event *out)
+static inline void copy_out(const struct queue_entry *entry, struct event *out)
 {
-    if (queue->pending == 0)
-        return false;
-
-    bool from_run;
-    const struct node *front = front_node(queue, &from_run);
-    const struct queue_entry *entry = &queue->current.entries[front->index];
     out->time = entry->time;
     out->sequence = entry->sequence;
     out->fn = entry->fn;
     out->object = entry->object;
     out->argument = entry->argument;
+}
 
+/* The pop of small mode, where every entry is in the side list and the
+ * earliest is last.  pending > 0. */
+static inline bool pop_from_list(struct event_queue *queue, sim_time until,
+                                 struct event *out)
+{
+    const struct queue_entry *entry = &queue->side.entries[queue->side.count - 1];
+    if (entry->time > until)
+        return false;
+    copy_out(entry, out);
+    release_slot(queue, entry->slot);
+    queue->side.count--;
+    queue->pending--;
+    if (queue->stale > 0 || queue->pending == 0)
+        settle_slowly(queue);
+    return true;
+}
+
+bool event_queue_pop(struct event_queue *queue, struct event *out)
+{
+    return event_queue_pop_until(queue, SIM_TIME_MAX, out);
+}
+
+bool event_queue_pop_until(struct event_queue *queue, sim_time until,
+                           struct event *out)
+{
+    if (queue->pending == 0)
+        return false;
+    if (small_mode(queue))
+        return pop_from_list(queue, until, out);
+
+    bool from_run;
+    const struct queue_entry *entry = front_entry(queue, &from_run);
+    if (entry->time > until)
+        return false;
+    copy_out(entry, out);
     release_slot(queue, entry->slot);
     remove_front(queue, from_run);
     queue->pending--;
@@ -929,7 +980,7 @@ sim_time event_queue_peek_time(const struct event_queue *queue)
     if (queue->pending == 0)
         return SIM_TIME_MAX;
     bool from_run;
-    return front_node(queue, &from_run)->time;
+    return front_entry(queue, &from_run)->time;
 }
 
 size_t event_queue_size(const struct event_queue *queue)

@@ -62,6 +62,12 @@ bool event_queue_cancel(struct event_queue *queue, event_handle handle);
  * worst. */
 bool event_queue_pop(struct event_queue *queue, struct event *out);
 
+/* Removes the earliest event into `*out` if its time is at most `until`.
+ * Returns false, and removes nothing, when the queue is empty or its
+ * earliest event is later: the event loop's pop, with the peek inside. */
+bool event_queue_pop_until(struct event_queue *queue, sim_time until,
+                           struct event *out);
+
 /* Time of the earliest event, or SIM_TIME_MAX when empty. */
 sim_time event_queue_peek_time(const struct event_queue *queue);
 

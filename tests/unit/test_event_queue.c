@@ -95,6 +95,28 @@ START_TEST(payload_round_trip)
 }
 END_TEST
 
+START_TEST(pop_until_respects_limit)
+{
+    struct event_queue *queue = event_queue_new();
+    struct event event;
+
+    ck_assert(!event_queue_pop_until(queue, SIM_TIME_MAX, &event));
+    event_queue_push(queue, 20, noop_event, NULL, 2);
+    event_queue_push(queue, 10, noop_event, NULL, 1);
+
+    ck_assert(!event_queue_pop_until(queue, 9, &event));
+    ck_assert_uint_eq(event_queue_size(queue), 2);
+    ck_assert(event_queue_pop_until(queue, 10, &event));
+    ck_assert_uint_eq(event.argument, 1);
+    ck_assert(!event_queue_pop_until(queue, 19, &event));
+    ck_assert_int_eq(event_queue_peek_time(queue), 20);
+    ck_assert(event_queue_pop_until(queue, SIM_TIME_MAX, &event));
+    ck_assert_uint_eq(event.argument, 2);
+    ck_assert_uint_eq(event_queue_size(queue), 0);
+    event_queue_free(queue);
+}
+END_TEST
+
 START_TEST(cancel_removes_event)
 {
     struct event_queue *queue = event_queue_new();
@@ -592,6 +614,7 @@ static Suite *event_queue_suite(void)
     tcase_add_test(basic, pops_in_time_order);
     tcase_add_test(basic, equal_times_pop_in_push_order);
     tcase_add_test(basic, payload_round_trip);
+    tcase_add_test(basic, pop_until_respects_limit);
     suite_add_tcase(suite, basic);
 
     TCase *cancel = tcase_create("cancel");

@@ -26,6 +26,8 @@ void outgoing_wait_for_destination(struct provider_state *sender, struct envelop
         sender->destination_waiting[destination] = envelope;
     sender->destination_waiting_tail[destination] = envelope;
     sender->waiting_for_destination++;
+    time_average_set(&sender->waiting_average, engine_now(sender->world->engine),
+                     (double)sender->waiting_for_destination);
     uint64_t waiting = sender->outgoing.length + sender->waiting_for_destination;
     if (waiting > sender->peak_outgoing)
         sender->peak_outgoing = waiting;
@@ -131,6 +133,8 @@ struct envelope *outgoing_take_waiting(struct provider_state *sender, size_t des
         sender->destination_waiting_tail[destination] = NULL;
     envelope->next_waiting = NULL;
     sender->waiting_for_destination--;
+    time_average_set(&sender->waiting_average, engine_now(sender->world->engine),
+                     (double)sender->waiting_for_destination);
     return envelope;
 }
 

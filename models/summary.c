@@ -59,7 +59,8 @@ static void print_queues(FILE *out, const struct world *world)
                 state->params->name, web_peak, web_mean,
                 (size_t)(state->peak_outgoing > state->outgoing.peak_length
                              ? state->peak_outgoing : state->outgoing.peak_length),
-                time_average_mean(&state->outgoing.queue_average, now),
+                time_average_mean(&state->outgoing.queue_average, now) +
+                    time_average_mean(&state->waiting_average, now),
                 state->processing.peak_length,
                 time_average_mean(&state->processing.queue_average, now),
                 state->peak_deferred);

@@ -323,6 +323,7 @@ static void init_provider(struct world *world, uint32_t index)
     reader_pool_init(&state->readers, &provider->clients, provider->mailboxes,
                      state->rng_clients);
     time_average_init(&state->deferred_average, 0, 0);
+    time_average_init(&state->waiting_average, 0, 0);
     init_series(state);
     if (!world->scenario->trace_path) {
         state->workload = workload_source_new(world->scenario, index);

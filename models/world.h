@@ -115,6 +115,7 @@ struct provider_state {
     struct envelope **destination_waiting_tail;
     int *destination_failures;      /* attempts in a row that reached no host */
     uint64_t waiting_for_destination;  /* envelopes parked in those lists */
+    struct time_average waiting_average;  /* of waiting_for_destination */
     uint64_t peak_outgoing;         /* queued plus parked, at most */
     uint64_t deliveries_suspended;  /* retries skipped for a dead destination */
     sim_time *destination_dead_until;

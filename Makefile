@@ -35,6 +35,7 @@ CONFORMANCE_BINARIES := $(BUILD)/tests/smtp_wire
 
 .PHONY: all run test deps test-deps clean check-scenarios
 .PHONY: sanitize fuzz fuzz-deps memcheck golden
+.PHONY: bench
 .DELETE_ON_ERROR:
 
 all: $(MAILSIM)
@@ -81,6 +82,22 @@ test: test-deps
 golden: all
 	sh tests/golden/fingerprints.sh $(BUILD) > tests/golden/fingerprints.txt
 	@cat tests/golden/fingerprints.txt
+
+# `make bench`: speed and memory measurements, not part of `make test`;
+# timing never fails it.  docs/performance.md explains the output.
+# python3-simpy is the reference of the M/M/c benchmark; sqlite3 reads
+# the results of the end-to-end runs.
+BENCH_PACKAGES := $(RUN_PACKAGES) sqlite3 python3-simpy
+BENCH_PROGRAMS := $(BUILD)/bench/hold $(BUILD)/bench/mmc $(BUILD)/bench/measure
+
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libmailsim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmailsim.a $(LDLIBS)
+
+bench:
+	@sh tests/install-packages.sh $(BENCH_PACKAGES)
+	@$(MAKE) --no-print-directory all $(BENCH_PROGRAMS)
+	@sh tests/bench/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

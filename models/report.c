@@ -240,10 +240,29 @@ static void write_recipient(struct report *report, const struct world *world,
     step_row(report, statement);
 }
 
+/* Whether the rows of message `id` are written: all with message_sample
+ * 1, otherwise the messages whose id hashes (SplitMix64's finalizer) below
+ * the fraction, so the same messages are chosen in every run and a
+ * message's rows are all written or none. */
+bool report_samples_message(const struct scenario *scenario, uint64_t id)
+{
+    double fraction = scenario->output.message_sample;
+    if (!scenario->output.message_rows)
+        return false;
+    if (fraction >= 1.0)
+        return true;
+    uint64_t z = id + 0x9e3779b97f4a7c15u;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53 < fraction;
+}
+
 void report_message(struct report *report, const struct world *world,
                     const struct message *message)
 {
-    if (!world->scenario->output.message_rows)
+    if (!report_samples_message(world->scenario, message->is_dsn && message->journey_of
+                                                     ? message->journey_of : message->id))
         return;
 
     sqlite3_stmt *statement = report->insert_message;

@@ -59,6 +59,10 @@ struct report;
 struct report *report_open(const struct scenario *scenario, const char *directory,
                            char *error, size_t error_size);
 
+/* Whether output.message_rows and output.message_sample select message
+ * `id` for the messages, recipients and attempts tables. */
+bool report_samples_message(const struct scenario *scenario, uint64_t id);
+
 void report_message(struct report *report, const struct world *world,
                     const struct message *message);
 void report_attempt(struct report *report, const struct attempt_record *attempt);

@@ -1071,7 +1071,8 @@ static void load_trace(struct loader *loader)
 
 static void load_output(struct loader *loader)
 {
-    static const char *const keys[] = { "sample_interval", "message_rows", "plots", NULL };
+    static const char *const keys[] = { "sample_interval", "message_rows",
+                                        "message_sample", "plots", NULL };
     struct config *config = &loader->config;
     struct output_params *output = &loader->scenario->output;
     struct config_node section = config_get(config, &loader->root, "output");
@@ -1080,6 +1081,8 @@ static void load_output(struct loader *loader)
     output->sample_interval = time_at(loader, &section, "sample_interval", SIM_MIN);
     struct config_node message_rows = key_of(loader, &section, "message_rows");
     output->message_rows = config_bool(config, &message_rows, true);
+    struct config_node message_sample = key_of(loader, &section, "message_sample");
+    output->message_sample = config_double(config, &message_sample, 1.0, 0.0, 1.0, true);
     struct config_node plots = key_of(loader, &section, "plots");
     output->plots = config_bool(config, &plots, true);
 }

@@ -211,6 +211,7 @@ struct fault {
 struct output_params {
     sim_time sample_interval;  /* queue-depth and utilisation samples */
     bool message_rows;         /* one database row per message */
+    double message_sample;     /* fraction of messages whose rows are written */
     bool plots;
 };
 

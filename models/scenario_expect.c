@@ -238,6 +238,11 @@ void scenario_expect_load(struct config *config, const struct config_node *root,
                      "rows, expected output.message_rows: true");
         return;
     }
+    if (scenario->output.message_sample < 1.0) {
+        config_error(config, &list, "expectations are evaluated over every message's "
+                     "rows, expected output.message_sample: 1");
+        return;
+    }
 
     scenario->expectations = expect_calloc(count, sizeof *scenario->expectations);
     for (size_t i = 0; i < count && !config_failed(config); i++) {

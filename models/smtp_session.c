@@ -387,7 +387,7 @@ static void record_attempt(struct smtp_session *session, int code, const char *e
     struct envelope *envelope = session->envelope;
 
     world->attempts++;
-    if (!world->report || !world->scenario->output.message_rows)
+    if (!world->report || !report_samples_message(world->scenario, envelope->message->id))
         return;
     struct attempt_record record = {
         .message_id = envelope->message->id,

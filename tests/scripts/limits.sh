@@ -61,17 +61,23 @@ expect_equal "--max-events 0: no message" "" "$(cat "$out/stderr")"
 expect_equal "--max-events 0: run status" complete \
     "$(query "$db" "select value from run where key='status'")"
 
-in_flight_message="mailsim: run stopped at 346.652 s of simulated time by limit max_in_flight (22 messages in flight, limit 20); results so far kept"
+in_flight_message="mailsim: run stopped at T s of simulated time by limit max_in_flight (N messages in flight, limit 20); results so far kept"
+# The count can pass the limit a little: it is checked between chunks.
+without_time_and_count() {
+    sed 's/stopped at [0-9.]* s/stopped at T s/; s/([0-9]* messages in flight/(N messages in flight/' "$1"
+}
 run "--max-in-flight" 1 tests/scenarios/e2e.yaml --max-in-flight 20
-expect_equal "--max-in-flight: message" "$in_flight_message" "$(cat "$out/stderr")"
+expect_equal "--max-in-flight: message" "$in_flight_message" "$(without_time_and_count "$out/stderr")"
 check_stopped "--max-in-flight" max_in_flight
-expect_equal "--max-in-flight: messages in flight kept" 22 \
+in_flight=$(sed -n 's/.*(\([0-9]*\) messages in flight.*/\1/p' "$out/stderr")
+expect_true "--max-in-flight: stopped past the limit" "$in_flight" -gt 20
+expect_equal "--max-in-flight: messages in flight kept" "$in_flight" \
     "$(query "$db" "select count(*) from messages where state not in ('delivered','bounced','rejected','dropped')")"
 
 cp tests/scenarios/e2e.yaml "$out/limited.yaml"
 printf 'limits:\n  max_in_flight: 20\n' >>"$out/limited.yaml"
 run "limits.max_in_flight" 1 "$out/limited.yaml"
-expect_equal "limits.max_in_flight: message" "$in_flight_message" "$(cat "$out/stderr")"
+expect_equal "limits.max_in_flight: message" "$in_flight_message" "$(without_time_and_count "$out/stderr")"
 check_stopped "limits.max_in_flight" max_in_flight
 
 # Any process has more than 1 MB resident, so the check at time 0 stops it;

@@ -35,7 +35,7 @@ static const char schema[] =
     "CREATE TABLE recipients (message_id INTEGER, idx INTEGER, address TEXT,"
     " provider TEXT, external INTEGER, phase TEXT, reason TEXT, attempts INTEGER,"
     " reply_code INTEGER, enhanced TEXT, stored REAL, seen REAL, junk INTEGER,"
-    " client TEXT, PRIMARY KEY (message_id, idx));\n"
+    " client TEXT, PRIMARY KEY (message_id, idx)) WITHOUT ROWID;\n"
     "CREATE TABLE attempts (id INTEGER PRIMARY KEY, message_id INTEGER,"
     " from_provider TEXT, to_provider TEXT, attempt INTEGER, start REAL, end REAL,"
     " mx_host TEXT, reply_code INTEGER, enhanced TEXT, step TEXT, result TEXT,"

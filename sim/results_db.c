@@ -78,7 +78,8 @@ struct results_db *results_db_create(const char *final_path, char *err,
         return NULL;
     }
 
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    /* One thread uses the connection, so SQLite's mutexes are not needed. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(db->partial_path, &db->handle, flags, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db->handle, results_db_setup_sql, NULL, NULL, NULL);

@@ -645,6 +645,10 @@ static void build_calendar(struct event_queue *queue)
 
 static void append_all(struct bucket *to, struct bucket *from)
 {
+    /* An empty bucket may have no array at all, and memcpy must not be
+     * given a null pointer even for zero bytes (C11 7.24.1). */
+    if (from->count == 0)
+        return;
     if (to->count + from->count > to->capacity)
         to->entries = grow_array(to->entries, &to->capacity,
                                  to->count + from->count, sizeof *to->entries,
@@ -814,7 +818,8 @@ static void compact(struct event_queue *queue)
     struct node_array *run = &queue->run;
     size_t run_live = drop_stale_nodes(queue, run->nodes + queue->run_cursor,
                                        run->count - queue->run_cursor);
-    memmove(run->nodes, run->nodes + queue->run_cursor, run_live * sizeof *run->nodes);
+    if (run_live > 0)
+        memmove(run->nodes, run->nodes + queue->run_cursor, run_live * sizeof *run->nodes);
     run->count = run_live;
     queue->run_cursor = 0;
     queue->side.count = drop_stale(queue, queue->side.entries, queue->side.count);

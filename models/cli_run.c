@@ -3,8 +3,8 @@
  * the results database and plots.
  *
  * This file reads the wall clock (CLOCK_MONOTONIC) for two purposes only:
- * the wall time stored with the results and the progress line.  Nothing in
- * the simulation sees it, so a run's results never depend on it.
+ * the wall time stored with the results and the progress line.  The
+ * simulation never reads it, so a run's results never depend on it.
  *
  * SIGINT and SIGTERM during the simulation stop it at the next check
  * between events (models/run_control.h); the results so far are then

@@ -1,10 +1,10 @@
 /*
- * The journey of one message, for teaching: every step it takes, from
- * submission through queues, the MX lookup and each SMTP command and reply
- * on the wire, to storage and the reader's client, one line per step with
- * the simulation time.  `mailsim run --journey ID` writes it to
- * DIR/journey-ID.txt.  The check of the message id comes before any
- * formatting, so following no message costs one comparison per call.
+ * The journey of one message, for teaching.  Every step it takes gets one
+ * line with the simulation time: submission, queues, the MX lookup, each
+ * SMTP command and reply on the wire, storage and the reader's client.
+ * `mailsim run --journey ID` writes it to DIR/journey-ID.txt.  The check of
+ * the message id comes before any formatting, so a run that follows no
+ * message pays one pointer test per call.
  */
 #ifndef MAILSIM_JOURNEY_H
 #define MAILSIM_JOURNEY_H

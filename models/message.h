@@ -29,7 +29,7 @@ enum recipient_phase {
     PHASE_COUNT
 };
 
-/* Why a message or recipient ended as it did; stored in the results. */
+/* Reason a message or recipient ended as it did, stored in the results. */
 enum outcome_reason {
     REASON_NONE,
     REASON_RATE_LIMIT,       /* load balancer token bucket empty */

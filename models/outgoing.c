@@ -14,7 +14,7 @@
 #include "models/world.h"
 
 /* Parks an envelope until a session to its domain ends, as Postfix's queue
- * manager holds mail for a destination at its concurrency limit; the
+ * manager keeps mail for a destination at its concurrency limit.  The
  * worker is free for other destinations meanwhile. */
 void outgoing_wait_for_destination(struct provider_state *sender, struct envelope *envelope,
                                  size_t destination)

@@ -198,10 +198,10 @@ void receive_path_end_session(struct world *world, uint32_t provider,
 }
 
 /*
- * RCPT TO, in the order a Postfix smtpd_recipient_restrictions list would
- * usually check it: rate limit, unknown mailbox (550 5.1.1), mailbox over
- * quota (452 4.2.2), then greylisting (450 4.2.0), which real sites run
- * last so that mail they would refuse anyway leaves no greylist entry.
+ * Checks RCPT TO in the order a Postfix smtpd_recipient_restrictions list
+ * usually has: rate limit, unknown mailbox (550 5.1.1), mailbox over quota
+ * (452 4.2.2), then greylisting (450 4.2.0).  Sites put greylisting last so
+ * that mail they would reject anyway leaves no greylist entry.
  * MODEL: unknown mailboxes and full ones are fixed fractions drawn per
  * RCPT; real servers look the mailbox up.
  */
@@ -236,10 +236,10 @@ int receive_path_check_recipient(struct world *world, uint32_t provider,
     return 250;
 }
 
-/* End of data: a rate limit here refuses a body that has already crossed
- * the network, so its bytes are counted; a full incoming queue answers
- * 452 4.3.1 (insufficient system storage, RFC 3463).  Returns 250 when the
- * caller may hand the copy to the incoming queue. */
+/* Checks the end of data.  A rate limit here rejects a body that has
+ * already crossed the network, so its bytes are counted.  A full incoming
+ * queue gets 452 4.3.1 (insufficient system storage, RFC 3463).  Returns
+ * 250 when the caller may hand the copy to the incoming queue. */
 int receive_path_check_message(struct world *world, uint32_t provider,
                                const struct receive_client *client, uint64_t size)
 {

@@ -240,10 +240,10 @@ static void write_recipient(struct report *report, const struct world *world,
     step_row(report, statement);
 }
 
-/* Whether the rows of message `id` are written: all with message_sample
- * 1, otherwise the messages whose id hashes (SplitMix64's finalizer) below
- * the fraction, so the same messages are chosen in every run and a
- * message's rows are all written or none. */
+/* Returns whether the rows of message `id` are written.  Below a
+ * message_sample of 1, a message is chosen when its id, hashed with
+ * SplitMix64's finalizer, falls below the fraction.  So the same messages
+ * are chosen in every run, and a message's rows are all written or none. */
 bool report_samples_message(const struct scenario *scenario, uint64_t id)
 {
     double fraction = scenario->output.message_sample;

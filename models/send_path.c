@@ -44,8 +44,8 @@ static struct station *choose_web_server(struct provider_state *state)
         }
         return NULL;
     }
-    /* Least connections: the fewest requests in service or queued; ties go
-     * to the lowest index, so the choice is deterministic. */
+    /* Least connections: the minimum of requests in service or queued.
+     * Ties go to the lowest index, so the choice is deterministic. */
     struct station *best = NULL;
     for (uint32_t i = 0; i < servers; i++) {
         struct station *station = &state->web_servers[i];

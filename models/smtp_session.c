@@ -1,22 +1,28 @@
 /*
- * One delivery attempt of an envelope by an outgoing SMTP worker: scan,
- * copy to Sent, MX lookup, connection to each MX host in turn, and an SMTP
- * session between the pure client and server state machines, whose command
- * and reply text crosses the simulated network.
+ * One SMTP session of an outgoing worker.  For each envelope the worker
+ * scans it and writes the Sent copy.  It then looks up the MX hosts and
+ * connects to each in turn, and runs an SMTP session between the pure
+ * client and server state machines.  Their command and reply text crosses
+ * the simulated network.  With connection reuse the session goes on with
+ * the next envelope waiting for the same destination.
  *
  * Timing of a session, with L the one-way latency between the regions:
  *   connect:   SYN reaches the server after L; a refused connection is known
  *              to the client after 2L; an accepted one completes at the
  *              server after 3L, which sends its greeting at once.
  *   each line: L plus its bytes over the link, then the server's command
- *              time, then L plus the reply's bytes back.
+ *              time, then L plus the reply's bytes back.  A pipelined group
+ *              of commands takes one such trip, with one command time per
+ *              command.
+ *   STARTTLS:  the handshake's round trips and computation (smtp_out.tls).
  *   body:      L plus size / bandwidth; large attachments are written to the
  *              object store before the end-of-data reply.
  * Every step arms the RFC 5321 timeout for the state and cancels it when the
  * reply arrives, as a real client does.
  *
- * Deciding what a failure means is delivery_decide's job (delivery_policy.c);
- * this file only applies the decision.
+ * Deciding what a failure means is delivery_decide's job (delivery_policy.c),
+ * and deferring, bouncing and the per-destination limits are outgoing.c's;
+ * this file applies their decisions.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +41,7 @@
 #include "models/smtp_server.h"
 #include "models/outgoing.h"
 #include "models/world.h"
+#include "sim/memory.h"
 
 #define ADDRESS_MAX 320
 /* Replies to a pipelined group of up to 100 RCPT TO fit easily. */
@@ -71,7 +78,7 @@ struct smtp_session {
     size_t host_index;               /* MX host being tried */
     uint32_t server_provider;
     int server_slot;                 /* SMTP server at the receiver, or -1 */
-    struct receive_client client_side;  /* this client, as the receiver sees it */
+    struct receive_client client_side;  /* this client, as the receiving policies key it */
     size_t destination;              /* world_domain_index of the envelope */
     sim_time attempt_start;
 
@@ -250,18 +257,8 @@ static void copy_timeouts(struct smtp_client_timeouts *to, const struct smtp_tim
     };
 }
 
-static void *checked_calloc(size_t count, size_t size)
-{
-    void *memory = calloc(count ? count : 1, size);
-    if (!memory) {
-        fprintf(stderr, "mailsim: out of memory\n");
-        abort();
-    }
-    return memory;
-}
-
-/* Makes `envelope` the session's current one: holds its message, marks
- * its recipients active and formats their addresses. */
+/* Makes `envelope` the session's current one: takes a reference to its
+ * message, marks its recipients active and formats their addresses. */
 static void prepare_envelope(struct smtp_session *session, struct envelope *envelope)
 {
     struct world *world = session->world;
@@ -276,9 +273,9 @@ static void prepare_envelope(struct smtp_session *session, struct envelope *enve
     free(session->server_accepted);
     free(session->recipient_text);
     free(session->recipient_pointers);
-    session->server_accepted = checked_calloc(count, sizeof *session->server_accepted);
-    session->recipient_text = checked_calloc(count, sizeof *session->recipient_text);
-    session->recipient_pointers = checked_calloc(count, sizeof *session->recipient_pointers);
+    session->server_accepted = memory_calloc(count, sizeof *session->server_accepted);
+    session->recipient_text = memory_calloc(count, sizeof *session->recipient_text);
+    session->recipient_pointers = memory_calloc(count, sizeof *session->recipient_pointers);
     session->attempt_start = engine_now(world->engine);
     format_addresses(session);
 }
@@ -312,7 +309,7 @@ void smtp_session_start(struct station *station, void *job)
     }
     sender->destination_sessions[destination]++;
 
-    struct smtp_session *session = checked_calloc(1, sizeof *session);
+    struct smtp_session *session = memory_calloc(1, sizeof *session);
     session->destination = destination;
     session->world = world;
     session->sender = sender;
@@ -445,9 +442,9 @@ static void note_reply(struct recipient *recipient, int code, int klass, int sub
         recipient->enhanced[0] = '\0';
 }
 
-/* Applies the result of a transaction that reached the server: accepted
- * recipients are the receiver's now, the others are deferred or bounced
- * as delivery_decide says for each one's failure.  Lets go of the message. */
+/* Applies the result of a transaction that reached the server.  Accepted
+ * recipients now belong to the receiver, and delivery_decide chooses for
+ * each other one whether it is deferred or bounced.  Releases the message. */
 static void settle_result(struct smtp_session *session,
                           const struct smtp_client_result *result)
 {
@@ -577,8 +574,9 @@ static const char *const attempt_result_names[DECIDE_COUNT] = {
 static void begin_connect(struct smtp_session *session);
 static void pin_hosts(struct smtp_session *session);
 
-/* A connection to the current host failed or its greeting refused us:
- * try the next host if delivery_decide says so, else defer. */
+/* Handles a connection to the current host that failed or was refused at
+ * the greeting: tries the next host when delivery_decide returns
+ * DECIDE_NEXT_MX, else defers or bounces. */
 static void host_failed(struct smtp_session *session, enum failure_scope scope,
                         enum smtp_reply_class reply_class, int code,
                         const struct smtp_reply *reply, const char *step)
@@ -785,10 +783,11 @@ static void send_reply(struct smtp_session *session, int commands)
     schedule_step(session, delay, STEP_REPLY_AT_CLIENT);
 }
 
-/* Fills in the client as the receiver sees it.  MODEL: each sending
- * provider sends from one address, 198.18.<provider>.1 in RFC 2544's
- * benchmarking range, like a single MTA host; so per-client limits and
- * greylisting see one client per provider. */
+/* Fills in the client's address, key and sender for the receiving
+ * policies.  MODEL: each sending provider sends from one address,
+ * 198.18.<provider>.1 in RFC 2544's benchmarking range, like a single MTA
+ * host, so per-client limits and greylisting count one client per
+ * provider. */
 static void describe_client(struct smtp_session *session)
 {
     struct receive_client *client = &session->client_side;
@@ -967,8 +966,11 @@ static void handle_output(struct smtp_session *session,
 static void reply_at_client(struct smtp_session *session)
 {
     struct smtp_reply reply;
-    struct smtp_client_output out = {.action = SMTP_CLIENT_ACTION_NONE};
+    struct smtp_client_output out;   /* 8 KB: not zeroed on this hot path */
     size_t offset = 0;
+
+    out.action = SMTP_CLIENT_ACTION_NONE;
+    out.result = NULL;
 
     engine_cancel(session->world->engine, session->timeout);
     session->timeout = EVENT_HANDLE_NONE;

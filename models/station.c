@@ -6,16 +6,7 @@
 #include <string.h>
 
 #include "sim/engine.h"
-
-static void *checked_calloc(size_t count, size_t size)
-{
-    void *memory = calloc(count ? count : 1, size);
-    if (!memory) {
-        fprintf(stderr, "mailsim: out of memory\n");
-        abort();
-    }
-    return memory;
-}
+#include "sim/memory.h"
 
 void station_init(struct station *station, struct engine *engine,
                   const char *name, int workers, size_t capacity,
@@ -27,7 +18,7 @@ void station_init(struct station *station, struct engine *engine,
     station->workers = workers;
     station->capacity = capacity;
     station->ring_size = 16;
-    station->ring = checked_calloc(station->ring_size, sizeof *station->ring);
+    station->ring = memory_calloc(station->ring_size, sizeof *station->ring);
     station->start = start;
     station->context = context;
     time_average_init(&station->queue_average, engine_now(engine), 0);
@@ -45,7 +36,7 @@ void station_fini(struct station *station)
 static void grow_ring(struct station *station)
 {
     size_t size = station->ring_size * 2;
-    struct station_entry *ring = checked_calloc(size, sizeof *ring);
+    struct station_entry *ring = memory_calloc(size, sizeof *ring);
     for (size_t i = 0; i < station->length; i++)
         ring[i] = station->ring[(station->head + i) % station->ring_size];
     free(station->ring);

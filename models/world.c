@@ -10,6 +10,7 @@
  * they are reported as such and freed by world_free.
  */
 #include "models/world.h"
+#include "sim/memory.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,16 +25,6 @@
 #include "models/trace.h"
 #include "models/workload.h"
 #include "sim/rng.h"
-
-static void *checked_calloc(size_t count, size_t size)
-{
-    void *memory = calloc(count ? count : 1, size);
-    if (!memory) {
-        fprintf(stderr, "mailsim: out of memory\n");
-        abort();
-    }
-    return memory;
-}
 
 sim_time world_sample_time(const struct dist *dist, gsl_rng *rng)
 {
@@ -52,8 +43,10 @@ sim_time world_one_way(const struct world *world, uint32_t from, uint32_t to)
     size_t a = scenario->providers[from].region;
     size_t b = scenario->providers[to].region;
     sim_time latency = scenario_latency(scenario, a, b);
-    sim_time now = engine_now(world->engine);
+    if (!world->has_link_faults)
+        return latency;
 
+    sim_time now = engine_now(world->engine);
     for (size_t i = 0; i < scenario->fault_count; i++) {
         const struct fault *fault = &scenario->faults[i];
         if (fault->kind != FAULT_LINK_LATENCY || !fault_active(fault, now))
@@ -127,7 +120,7 @@ struct envelope *world_envelope_new(struct world *world, struct message *message
                                     uint32_t from, const struct address *to,
                                     uint16_t count)
 {
-    struct envelope *envelope = checked_calloc(1, sizeof *envelope +
+    struct envelope *envelope = memory_calloc(1, sizeof *envelope +
                                                count * sizeof(uint16_t));
     envelope->world = world;
     envelope->message = message;
@@ -149,7 +142,7 @@ void world_envelope_free(struct world *world, struct envelope *envelope)
 struct inbound *world_inbound_new(struct world *world, struct message *message,
                                   uint32_t provider, uint16_t count)
 {
-    struct inbound *inbound = checked_calloc(1, sizeof *inbound +
+    struct inbound *inbound = memory_calloc(1, sizeof *inbound +
                                              count * sizeof(uint16_t));
     inbound->world = world;
     inbound->message = message;
@@ -235,16 +228,16 @@ static void init_policies(struct world *world, struct provider_state *state)
     const struct smtp_in_policy *in = &provider->smtp_in.policy;
     size_t domains = world->domain_count;
 
-    state->destination_sessions = checked_calloc(domains, sizeof(int));
-    state->destination_waiting = checked_calloc(domains, sizeof(struct envelope *));
-    state->destination_waiting_tail = checked_calloc(domains, sizeof(struct envelope *));
-    state->destination_failures = checked_calloc(domains, sizeof(int));
-    state->destination_dead_until = checked_calloc(domains, sizeof(sim_time));
+    state->destination_sessions = memory_calloc(domains, sizeof(int));
+    state->destination_waiting = memory_calloc(domains, sizeof(struct envelope *));
+    state->destination_waiting_tail = memory_calloc(domains, sizeof(struct envelope *));
+    state->destination_failures = memory_calloc(domains, sizeof(int));
+    state->destination_dead_until = memory_calloc(domains, sizeof(sim_time));
     state->rng_retry = provider_stream(world, provider, "retry");
 
     if (in->greylisting.enabled)
         state->greylist = greylist_new(&in->greylisting);
-    state->rate_limiters = checked_calloc(in->rate_limit_count,
+    state->rate_limiters = memory_calloc(in->rate_limit_count,
                                           sizeof *state->rate_limiters);
     for (size_t i = 0; i < in->rate_limit_count; i++)
         state->rate_limiters[i] = rate_limiter_new(&in->rate_limits[i]);
@@ -291,7 +284,7 @@ static void init_provider(struct world *world, uint32_t index)
     state->index = index;
     state->bucket.tokens = provider->load_balancer.limit.burst;
 
-    state->web_servers = checked_calloc((size_t)provider->web.servers,
+    state->web_servers = memory_calloc((size_t)provider->web.servers,
                                         sizeof *state->web_servers);
     for (int i = 0; i < provider->web.servers; i++) {
         snprintf(name, sizeof name, "%s.web%d", provider->name, i);
@@ -305,9 +298,9 @@ static void init_provider(struct world *world, uint32_t index)
     station_init(&state->processing, world->engine, name, provider->processing.workers,
                  provider->processing.queue_capacity, receive_path_start_processing,
                  state);
-    state->web_current = checked_calloc((size_t)provider->web.servers,
+    state->web_current = memory_calloc((size_t)provider->web.servers,
                                         sizeof *state->web_current);
-    state->smtp_sessions = checked_calloc((size_t)provider->smtp_in.servers,
+    state->smtp_sessions = memory_calloc((size_t)provider->smtp_in.servers,
                                           sizeof *state->smtp_sessions);
 
     state->rng_web = provider_stream(world, provider, "web");
@@ -333,12 +326,12 @@ static void init_provider(struct world *world, uint32_t index)
             abort();
         }
     }
-    state->next_submission = checked_calloc(1, sizeof *state->next_submission);
+    state->next_submission = memory_calloc(1, sizeof *state->next_submission);
 }
 
 struct world *world_new(const struct scenario *scenario, struct report *report)
 {
-    struct world *world = checked_calloc(1, sizeof *world);
+    struct world *world = memory_calloc(1, sizeof *world);
     world->scenario = scenario;
     world->engine = engine_new();
     world->report = report;
@@ -349,12 +342,14 @@ struct world *world_new(const struct scenario *scenario, struct report *report)
         world->stored_latency[path] = histogram_new(1e-3, 30 * 86400.0, 0.01);
         world->seen_latency[path] = histogram_new(1e-3, 30 * 86400.0, 0.01);
     }
-    world->domain_base = checked_calloc(scenario->provider_count, sizeof(size_t));
+    for (size_t i = 0; i < scenario->fault_count; i++)
+        world->has_link_faults |= scenario->faults[i].kind == FAULT_LINK_LATENCY;
+    world->domain_base = memory_calloc(scenario->provider_count, sizeof(size_t));
     for (uint32_t i = 0; i < scenario->provider_count; i++) {
         world->domain_base[i] = world->domain_count;
         world->domain_count += scenario->providers[i].domain_count;
     }
-    world->providers = checked_calloc(scenario->provider_count,
+    world->providers = memory_calloc(scenario->provider_count,
                                       sizeof *world->providers);
     for (uint32_t i = 0; i < scenario->provider_count; i++)
         init_provider(world, i);
@@ -443,7 +438,7 @@ static bool start_trace(struct world *world)
         fprintf(stderr, "%s\n", world->trace_error);
         return false;
     }
-    world->next_trace = checked_calloc(1, sizeof *world->next_trace);
+    world->next_trace = memory_calloc(1, sizeof *world->next_trace);
     schedule_trace(world);
     return !world->trace_failed;
 }
@@ -534,7 +529,7 @@ static void on_component_fault(struct engine *engine, void *object, uint64_t sta
 static void schedule_faults(struct world *world)
 {
     const struct scenario *scenario = world->scenario;
-    world->fault_events = checked_calloc(scenario->fault_count, sizeof *world->fault_events);
+    world->fault_events = memory_calloc(scenario->fault_count, sizeof *world->fault_events);
     for (size_t i = 0; i < scenario->fault_count; i++) {
         const struct fault *fault = &scenario->faults[i];
         if (fault->kind != FAULT_COMPONENT_DOWN && fault->kind != FAULT_WORKERS_LOST)

@@ -172,6 +172,7 @@ struct world {
     struct fault_event *fault_events;  /* one per scenario fault */
     size_t *domain_base;            /* first world_domain_index per provider */
     size_t domain_count;            /* domains of all providers */
+    bool has_link_faults;           /* spares world_one_way the fault scan */
 
     /* Per recipient: submission to mailbox, and submission to reader. */
     struct histogram *stored_latency[PATH_COUNT];
@@ -215,9 +216,10 @@ struct receive_client {
 };
 
 /* receive_path.c */
-/* Decides the greeting of a new inbound session: 421 when the client is
- * over its connection limit or connect rate, or every SMTP server is full
- * (then *server stays -1); 554 for a known spam source; else 220. */
+/* Chooses the greeting code of a new inbound session.  It is 421 when the
+ * client is over its connection limit or connect rate, or when every SMTP
+ * server is full (then *server stays -1), 554 for a known spam source, and
+ * 220 otherwise. */
 int receive_path_greeting(struct world *world, uint32_t provider,
                           struct receive_client *client, int *server);
 /* Releases what receive_path_greeting took. */

@@ -38,7 +38,7 @@ expect_true "some beta mail retried" \
 expect_equal "retry waits at least a minute" 0 \
     "$(query "$db" "select count(*) from recipients where attempts > 1 and stored - (select submitted from messages where id = message_id) < 60")"
 
-# gamma knows no recipient: RCPT TO gets 550 5.1.1, and each message gets a DSN.
+# gamma has no valid recipient: RCPT TO gets 550 5.1.1, and each message gets a DSN.
 expect_equal "gamma refuses at RCPT" "RCPT TO|550|5.1.1" \
     "$(query "$db" "select distinct step || '|' || reply_code || '|' || enhanced from attempts where to_provider='gamma'")"
 expect_equal "gamma recipients bounced" 0 \
